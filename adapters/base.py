@@ -1,0 +1,109 @@
+"""The candidate protocol: how the suites see a framework under test.
+
+An adapter translates names, tensor types and devices between a framework and the suites. It never
+repairs a behaviour: a deviation must surface as a failing clause, not be hidden here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Candidate:
+    """A framework under test, presented torch-shaped.
+
+    ``nn`` is a namespace with at least ``Module`` and ``Parameter`` (and ``Buffer`` unless the
+    candidate lacks ``buffer_class``). ``lacks`` names the capabilities of ``spec/capabilities.yaml``
+    the framework does not have. ``repro_prelude`` is the Python source a standalone reproducer starts
+    with: it must bind ``nn`` (the namespace above) and ``tensor(values, dtype)`` (a tensor factory).
+    """
+
+    name: str
+    version: str
+    nn: SimpleNamespace
+    lacks: frozenset[str] = field(default_factory=frozenset)
+    repro_prelude: str = ""
+    description: str = ""
+
+    # --- tensors -------------------------------------------------------------------------------
+    # The defaults below fit every framework whose tensors are torch tensors (torch itself, the
+    # oracle, torch wrappers). Other frameworks override them in their adapter.
+
+    def tensor(self, values: Any, dtype: str = "float32", requires_grad: bool = False) -> Any:
+        """A new candidate tensor holding ``values`` (nested lists or a numpy array)."""
+        import torch
+
+        t = torch.tensor(np.asarray(values), dtype=getattr(torch, dtype))
+        return t.requires_grad_(requires_grad) if requires_grad else t
+
+    def to_numpy(self, t: Any) -> np.ndarray:
+        """The values of a candidate tensor as a numpy array (detached, on the host)."""
+        return t.detach().cpu().numpy()
+
+    def is_tensor(self, x: Any) -> bool:
+        import torch
+
+        return isinstance(x, torch.Tensor)
+
+    def dtype_name(self, t: Any) -> str:
+        """The dtype as a numpy-style name: ``float32``, ``int64``..."""
+        return str(t.dtype).removeprefix("torch.")
+
+    def device_name(self, t: Any) -> str:
+        return str(t.device)
+
+    def shape(self, t: Any) -> tuple[int, ...]:
+        return tuple(t.shape)
+
+    def requires_grad(self, t: Any) -> bool:
+        return bool(t.requires_grad)
+
+    def is_leaf(self, t: Any) -> bool:
+        return bool(t.is_leaf)
+
+    def has_grad_fn(self, t: Any) -> bool:
+        return t.grad_fn is not None
+
+    def grad(self, t: Any) -> Any:
+        """The ``.grad`` of a tensor (a candidate tensor or None)."""
+        return t.grad
+
+    def set_grad(self, t: Any, values: Any) -> None:
+        """Give ``t`` a gradient holding ``values`` (None clears it)."""
+        t.grad = None if values is None else self.tensor(values, self.dtype_name(t))
+
+    def mul_(self, t: Any, other: Any) -> Any:
+        """In-place multiply, recorded by autograd (used to make a non-leaf tensor)."""
+        return t.mul_(other)
+
+    def add(self, a: Any, b: Any) -> Any:
+        """Out-of-place addition (used to check what type operations return)."""
+        return a + b
+
+    def same_storage(self, a: Any, b: Any) -> bool:
+        return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
+
+    @contextlib.contextmanager
+    def no_grad(self) -> Iterator[None]:
+        import torch
+
+        with torch.no_grad():
+            yield
+
+    def fill_(self, t: Any, value: float) -> Any:
+        """Write ``value`` into every element of ``t`` in place, outside autograd."""
+        with self.no_grad():
+            return t.fill_(value)
+
+    def cuda_available(self) -> bool:
+        """Whether a CUDA device exists for this candidate (clauses requiring ``cuda`` skip otherwise)."""
+        import torch
+
+        return bool(torch.cuda.is_available())

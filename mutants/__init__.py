@@ -1,0 +1,1 @@
+"""Deliberately broken candidates: each proves some conformance check can fail."""

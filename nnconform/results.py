@@ -1,0 +1,47 @@
+"""The results file: one JSON object per line, appended and flushed as each test item finishes.
+
+The first line describes the run (``kind: run``); each later line is one item (``kind: item``) with
+its clause ids, outcome, duration, candidate and failure text. A run that dies part-way still leaves
+every finished item on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import IO, Any
+
+OUTCOMES = ("passed", "failed", "error", "skipped", "not_applicable", "xfailed", "xpassed")
+NOT_APPLICABLE_PREFIX = "not applicable:"
+
+
+class ResultsWriter:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh: IO[str] = path.open("w", encoding="utf-8")
+
+    def write(self, record: dict[str, Any]) -> None:
+        self._fh.write(json.dumps(record, sort_keys=True, default=str) + "\n")
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def read_results(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The run header and the item records of a results file (a torn last line is ignored)."""
+    header: dict[str, Any] = {}
+    items: list[dict[str, Any]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if record.get("kind") == "run":
+            header = record
+        elif record.get("kind") == "item":
+            items.append(record)
+    return header, items

@@ -1,0 +1,1 @@
+"""Reports built from results files (issue: conformance reports and the CI gate)."""
