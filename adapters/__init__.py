@@ -41,7 +41,9 @@ def _load_attr(path: str) -> object:
     try:
         return getattr(module, attr)
     except AttributeError:
-        raise CandidateError(f"module {module_name!r} has no attribute {attr!r} (candidate {path!r})") from None
+        raise CandidateError(
+            f"module {module_name!r} has no attribute {attr!r} (candidate {path!r})"
+        ) from None
 
 
 def _as_candidate(obj: object, origin: str) -> Candidate:

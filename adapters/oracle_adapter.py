@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import nnconform
 from adapters.base import Candidate
 
-ORACLE_PRELUDE = f'''\
+ORACLE_PRELUDE = f"""\
 import sys
 
 import torch
@@ -18,7 +18,7 @@ import oracle as nn
 
 def tensor(values, dtype="float32"):
     return torch.tensor(values, dtype=getattr(torch, dtype))
-'''
+"""
 
 
 def make_candidate() -> Candidate:
@@ -27,6 +27,10 @@ def make_candidate() -> Candidate:
     ns = SimpleNamespace(Module=oracle.Module, Parameter=oracle.Parameter, Buffer=oracle.Buffer)
     lacks: set[str] = set()
     return Candidate(
-        name="oracle", version=nnconform.__version__, nn=ns, lacks=frozenset(lacks),
-        repro_prelude=ORACLE_PRELUDE, description="nnconform's reference oracle",
+        name="oracle",
+        version=nnconform.__version__,
+        nn=ns,
+        lacks=frozenset(lacks),
+        repro_prelude=ORACLE_PRELUDE,
+        description="nnconform's reference oracle",
     )

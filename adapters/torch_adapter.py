@@ -6,14 +6,14 @@ from types import SimpleNamespace
 
 from adapters.base import Candidate
 
-TORCH_PRELUDE = '''\
+TORCH_PRELUDE = """\
 import torch
 from torch import nn
 
 
 def tensor(values, dtype="float32"):
     return torch.tensor(values, dtype=getattr(torch, dtype))
-'''
+"""
 
 
 def torch_namespace() -> SimpleNamespace:
@@ -32,6 +32,10 @@ def make_candidate() -> Candidate:
     if not hasattr(ns, "Buffer"):
         lacks.add("buffer_class")
     return Candidate(
-        name="torch", version=torch.__version__, nn=ns, lacks=frozenset(lacks),
-        repro_prelude=TORCH_PRELUDE, description="the installed PyTorch",
+        name="torch",
+        version=torch.__version__,
+        nn=ns,
+        lacks=frozenset(lacks),
+        repro_prelude=TORCH_PRELUDE,
+        description="the installed PyTorch",
     )

@@ -48,13 +48,25 @@ class FailureContext:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("nnconform")
-    group.addoption("--candidate", default=os.environ.get(CANDIDATE_ENV, "torch"),
-                    help="candidate to check: torch (default), oracle, mutant:<id>, an entry-point name, "
-                         f"or package.module:attribute (env {CANDIDATE_ENV})")
-    group.addoption("--nnc-results", default=None, metavar="PATH",
-                    help="results file to write (default reports/out/<candidate>.results.jsonl)")
-    group.addoption("--nnc-timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
-                    help=f"time limit of one conformance test (default {DEFAULT_TIMEOUT_S}); 0 disables it")
+    group.addoption(
+        "--candidate",
+        default=os.environ.get(CANDIDATE_ENV, "torch"),
+        help="candidate to check: torch (default), oracle, mutant:<id>, an entry-point name, "
+        f"or package.module:attribute (env {CANDIDATE_ENV})",
+    )
+    group.addoption(
+        "--nnc-results",
+        default=None,
+        metavar="PATH",
+        help="results file to write (default reports/out/<candidate>.results.jsonl)",
+    )
+    group.addoption(
+        "--nnc-timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"time limit of one conformance test (default {DEFAULT_TIMEOUT_S}); 0 disables it",
+    )
 
 
 def _is_controller(config: pytest.Config) -> bool:
@@ -83,10 +95,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_cand_key] = candidate
     _select_profile(config)
     if _is_controller(config):
-        writer = ResultsWriter(results_path(config, candidate.name))
-        config._nnc_writer = writer  # type: ignore[attr-defined]
         config._nnc_pending = {}  # type: ignore[attr-defined]
-        writer.write(_run_header(config, candidate))
 
 
 def _select_profile(config: pytest.Config) -> None:
@@ -103,12 +112,19 @@ def _run_header(config: pytest.Config, candidate: Candidate) -> dict[str, Any]:
     from hypothesis import settings
 
     return {
-        "kind": "run", "candidate": candidate.name, "candidate_version": candidate.version,
-        "candidate_lacks": sorted(candidate.lacks), "profile": settings.get_current_profile_name(),
-        "seed": config.getoption("hypothesis_seed", None), "nnconform_version": nnconform.__version__,
-        "nnconform_commit": _git_commit(), "python": platform.python_version(),
-        "platform": platform.platform(), "torch_version": torch.__version__,
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "argv": sys.argv[1:],
+        "kind": "run",
+        "candidate": candidate.name,
+        "candidate_version": candidate.version,
+        "candidate_lacks": sorted(candidate.lacks),
+        "profile": settings.get_current_profile_name(),
+        "seed": config.getoption("hypothesis_seed", None),
+        "nnconform_version": nnconform.__version__,
+        "nnconform_commit": _git_commit(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "torch_version": torch.__version__,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "argv": sys.argv[1:],
     }
 
 
@@ -131,7 +147,9 @@ def clause_ids(item: pytest.Item) -> list[str]:
 
 
 def _is_conformance_item(item: pytest.Item) -> bool:
-    return Path(str(item.path)).resolve().is_relative_to(nnconform.SUITES_DIR)
+    """Suite tests, and any other test that names clauses, count towards conformance."""
+    in_suites = Path(str(item.path)).resolve().is_relative_to(nnconform.SUITES_DIR)
+    return in_suites or item.get_closest_marker("clause") is not None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -145,7 +163,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         ids = clause_ids(item)
         path, line, _ = item.location
         if not ids:
-            problems.append(f"{path}:{line + 1}: {item.nodeid} names no clause (add @pytest.mark.clause(...))")
+            problems.append(
+                f"{path}:{line + 1}: {item.nodeid} names no clause (add @pytest.mark.clause(...))"
+            )
             continue
         unknown = [i for i in ids if i not in spec.clauses]
         if unknown:
@@ -215,7 +235,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     config = _CONFIG.get("config")
-    if config is None or not _is_controller(config) or not hasattr(config, "_nnc_writer"):
+    if config is None or not _is_controller(config):
         return
     pending: dict[str, dict[str, Any]] = config._nnc_pending  # type: ignore[attr-defined]
     props = dict(report.user_properties)
@@ -233,12 +253,33 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         if "clauses" not in record:
             return
         candidate = config.stash[_cand_key]
-        config._nnc_writer.write({  # type: ignore[attr-defined]
-            "kind": "item", "nodeid": report.nodeid, "clauses": record["clauses"],
-            "outcome": record["outcome"], "duration": round(record["duration"], 6),
-            "candidate": candidate.name, "candidate_version": candidate.version,
-            "failure": record["failure"], "details": record.get("details"),
-        })
+        _writer(config).write(
+            {
+                "kind": "item",
+                "nodeid": report.nodeid,
+                "clauses": record["clauses"],
+                "outcome": record["outcome"],
+                "duration": round(record["duration"], 6),
+                "candidate": candidate.name,
+                "candidate_version": candidate.version,
+                "failure": record["failure"],
+                "details": record.get("details"),
+            }
+        )
+
+
+def _writer(config: pytest.Config) -> ResultsWriter:
+    """The run's results writer, opened (and the run header written) when the first item finishes.
+
+    A pytest run with no conformance item (the project's own tests) leaves results files alone.
+    """
+    writer = getattr(config, "_nnc_writer", None)
+    if writer is None:
+        candidate = config.stash[_cand_key]
+        writer = ResultsWriter(results_path(config, candidate.name))
+        writer.write(_run_header(config, candidate))
+        config._nnc_writer = writer  # type: ignore[attr-defined]
+    return writer
 
 
 def _fold_outcome(record: dict[str, Any], report: pytest.TestReport) -> None:
@@ -291,8 +332,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     candidate = config.stash[_cand_key]
     tr = terminalreporter
     tr.section("nnconform")
-    tr.write_line(f"candidate {candidate.name} {candidate.version}: "
-                  + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+    tr.write_line(
+        f"candidate {candidate.name} {candidate.version}: "
+        + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+    )
     if failing:
         tr.write_line(f"clauses with failing tests ({len(failing)}): {', '.join(failing)}")
     tr.write_line(f"results: {writer.path}")

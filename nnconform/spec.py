@@ -119,13 +119,20 @@ def load_capabilities(spec_dir: Path = SPEC_DIR) -> dict[str, str]:
     return dict(caps)
 
 
-def _check_fields(path: Path, node: LineDict, required: tuple[str, ...], optional: tuple[str, ...],
-                  what: str, clause_id: str | None = None) -> None:
+def _check_fields(
+    path: Path,
+    node: LineDict,
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    what: str,
+    clause_id: str | None = None,
+) -> None:
     for key in node:
         if key not in required and key not in optional:
             allowed = ", ".join(required + optional)
-            raise SpecError(path, node.line_of(key), f"unknown field {key!r} in {what} (allowed: {allowed})",
-                            clause_id)
+            raise SpecError(
+                path, node.line_of(key), f"unknown field {key!r} in {what} (allowed: {allowed})", clause_id
+            )
     for key in required:
         if key not in node:
             raise SpecError(path, node.line, f"missing field {key!r} in {what}", clause_id)
@@ -181,36 +188,57 @@ def _load_area(path: Path, capabilities: dict[str, str]) -> tuple[list[Clause], 
         _check_fields(path, entry, CLAUSE_REQUIRED, CLAUSE_OPTIONAL, "a clause", clause_id)
         clause_id = _text(path, entry, "id", None)
         if not ID_PATTERN.match(clause_id):
-            raise SpecError(path, entry.line_of("id"),
-                            "id must be upper-case words joined by '-', like REG-PARAM-NONE", clause_id)
+            raise SpecError(
+                path,
+                entry.line_of("id"),
+                "id must be upper-case words joined by '-', like REG-PARAM-NONE",
+                clause_id,
+            )
         if not clause_id.startswith(prefix + "-"):
-            raise SpecError(path, entry.line_of("id"), f"id must start with the area prefix {prefix}-", clause_id)
+            raise SpecError(
+                path, entry.line_of("id"), f"id must start with the area prefix {prefix}-", clause_id
+            )
         if clause_id in retired:
             raise SpecError(path, entry.line_of("id"), "id is retired and may not be reused", clause_id)
         level = entry["level"]
         if level not in LEVELS:
-            raise SpecError(path, entry.line_of("level"), f"level {level!r} is not one of {', '.join(LEVELS)}",
-                            clause_id)
+            raise SpecError(
+                path, entry.line_of("level"), f"level {level!r} is not one of {', '.join(LEVELS)}", clause_id
+            )
         since = _text(path, entry, "since", clause_id)
         if not VERSION_PATTERN.match(since):
-            raise SpecError(path, entry.line_of("since"), f"since {since!r} is not a version like '2.5'",
-                            clause_id)
+            raise SpecError(
+                path, entry.line_of("since"), f"since {since!r} is not a version like '2.5'", clause_id
+            )
         requires = _id_list(path, entry, "requires", clause_id)
         for cap in requires:
             if cap not in capabilities:
-                raise SpecError(path, entry.line_of("requires"),
-                                f"unknown capability {cap!r} (declare it in spec/{CAPABILITIES_FILE})", clause_id)
+                raise SpecError(
+                    path,
+                    entry.line_of("requires"),
+                    f"unknown capability {cap!r} (declare it in spec/{CAPABILITIES_FILE})",
+                    clause_id,
+                )
         docs = _text(path, entry, "docs", clause_id)
         note = entry.get("note", "")
         if not isinstance(note, str):
             raise SpecError(path, entry.line_of("note"), "field 'note' must be a string", clause_id)
-        clauses.append(Clause(
-            id=clause_id, area=area, level=level, summary=_text(path, entry, "summary", clause_id),
-            symbol=_text(path, entry, "symbol", clause_id),
-            docs=docs if docs.startswith("https://") else docs_base.rstrip("/") + "/" + docs,
-            since=since, requires=requires, depends_on=_id_list(path, entry, "depends_on", clause_id),
-            note=note.strip(), path=path, line=entry.line,
-        ))
+        clauses.append(
+            Clause(
+                id=clause_id,
+                area=area,
+                level=level,
+                summary=_text(path, entry, "summary", clause_id),
+                symbol=_text(path, entry, "symbol", clause_id),
+                docs=docs if docs.startswith("https://") else docs_base.rstrip("/") + "/" + docs,
+                since=since,
+                requires=requires,
+                depends_on=_id_list(path, entry, "depends_on", clause_id),
+                note=note.strip(),
+                path=path,
+                line=entry.line,
+            )
+        )
     return clauses, retired
 
 
@@ -226,7 +254,9 @@ def load_spec(spec_dir: Path = SPEC_DIR) -> Spec:
         for clause in area_clauses:
             if clause.id in clauses:
                 first = clauses[clause.id]
-                raise SpecError(path, clause.line, f"duplicate id, first defined at {first.location}", clause.id)
+                raise SpecError(
+                    path, clause.line, f"duplicate id, first defined at {first.location}", clause.id
+                )
             clauses[clause.id] = clause
         retired.update({k: v[0] for k, v in area_retired.items()})
     for clause in clauses.values():
@@ -248,7 +278,7 @@ def _reject_cycles(clauses: dict[str, Clause]) -> None:
         if state.get(cid) == 2:
             return
         if state.get(cid) == 1:
-            loop = " -> ".join(trail[trail.index(cid):] + [cid])
+            loop = " -> ".join(trail[trail.index(cid) :] + [cid])
             clause = clauses[cid]
             raise SpecError(clause.path, clause.line, f"depends_on forms a cycle: {loop}", cid)
         state[cid] = 1

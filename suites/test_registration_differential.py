@@ -118,7 +118,7 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
 
         def _child_of(self, parent: str, data: st.DataObject) -> str | None:
             """A module that may become a child of ``parent`` without making a cycle (edges go forward)."""
-            later = self.module_vars[self.module_vars.index(parent) + 1:]
+            later = self.module_vars[self.module_vars.index(parent) + 1 :]
             return data.draw(st.sampled_from(later), label="child") if later else None
 
         def _operand(self, parent: str, data: st.DataObject, kinds: str, extras: tuple[str, ...]) -> str:
@@ -204,7 +204,9 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
         # --- paths -----------------------------------------------------------------------------
 
         @enabled("get_submodule")
-        @rule(data=st.data(), path=paths, kind=st.sampled_from(["get_submodule", "get_parameter", "get_buffer"]))
+        @rule(
+            data=st.data(), path=paths, kind=st.sampled_from(["get_submodule", "get_parameter", "get_buffer"])
+        )
         def look_up(self, data: st.DataObject, path: str, kind: str) -> None:
             step = Step(kind, f"{self._module(data)}.{kind}({path!r})", is_expression=True)
             self.run.step(step, STATEMENT_CLAUSES[kind])
@@ -233,8 +235,9 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
 
 
 @pytest.mark.clause(*sorted(all_clauses()))
-def test_registration_programs_agree_with_oracle(cand: Candidate, oracle_cand: Candidate,
-                                                 failure_context: object) -> None:
+def test_registration_programs_agree_with_oracle(
+    cand: Candidate, oracle_cand: Candidate, failure_context: object
+) -> None:
     from hypothesis.stateful import run_state_machine_as_test
 
     run_state_machine_as_test(build_machine(cand, oracle_cand, failure_context))

@@ -48,15 +48,23 @@ class Lockstep:
         got = self.cand_side.query(expression)
         expected = self.oracle_side.query(expression)
         if got != expected:
-            self.fail(clauses, f"after step {len(self.log)}: {key} = {expression}", expected, got,
-                      query=expression)
+            self.fail(
+                clauses, f"after step {len(self.log)}: {key} = {expression}", expected, got, query=expression
+            )
 
-    def fail(self, clauses: tuple[str, ...], where: str, expected: Any, got: Any,
-             query: str | None = None) -> None:
+    def fail(
+        self, clauses: tuple[str, ...], where: str, expected: Any, got: Any, query: str | None = None
+    ) -> None:
         program = [s.source for s, _ in self.log]
         script = reproducer(self.candidate, self.log, clauses, expected, query)
-        details = {"clauses": list(clauses), "where": where, "program": program,
-                   "oracle": expected, "candidate": got, "reproducer": script}
+        details = {
+            "clauses": list(clauses),
+            "where": where,
+            "program": program,
+            "oracle": expected,
+            "candidate": got,
+            "reproducer": script,
+        }
         if self.failure_context is not None:
             self.failure_context.record(**details)
         numbered = "\n".join(f"  {i + 1:>3}  {line}" for i, line in enumerate(program))
@@ -81,18 +89,33 @@ def _indent(text: str) -> str:
     return "\n".join("    " + line for line in text.splitlines())
 
 
-def reproducer(candidate: Candidate, log: list[tuple[Step, Any]], clauses: tuple[str, ...],
-               expected: Any, query: str | None) -> str:
+def reproducer(
+    candidate: Candidate,
+    log: list[tuple[Step, Any]],
+    clauses: tuple[str, ...],
+    expected: Any,
+    query: str | None,
+) -> str:
     """A standalone script replaying the program; it fails where the candidate departs from the oracle."""
-    lines = [f"# nnconform reproducer for {candidate.name} {candidate.version}",
-             f"# clauses: {', '.join(clauses)}", candidate.repro_prelude.rstrip(), "", HELPERS.rstrip(), ""]
+    lines = [
+        f"# nnconform reproducer for {candidate.name} {candidate.version}",
+        f"# clauses: {', '.join(clauses)}",
+        candidate.repro_prelude.rstrip(),
+        "",
+        HELPERS.rstrip(),
+        "",
+    ]
     last = len(log) - 1
     for index, (step, outcome) in enumerate(log):
         is_last_step = query is None and index == last
         lines.extend(_step_source(step, outcome, check=is_last_step))
     if query is not None:
-        lines += ["", f"observed = {query}", f"expected = {expected!r}",
-                  'assert observed == expected, f"observed {observed!r}, oracle expects {expected!r}"']
+        lines += [
+            "",
+            f"observed = {query}",
+            f"expected = {expected!r}",
+            'assert observed == expected, f"observed {observed!r}, oracle expects {expected!r}"',
+        ]
     lines.append('print("no departure from the oracle reproduced")')
     return "\n".join(lines) + "\n"
 
@@ -100,8 +123,11 @@ def reproducer(candidate: Candidate, log: list[tuple[Step, Any]], clauses: tuple
 def _step_source(step: Step, outcome: Any, check: bool) -> list[str]:
     raised = outcome[0] == "raises"
     if step.is_expression and check and not raised:
-        return [f"observed = outcome(lambda: {step.source})", f"expected = {outcome!r}",
-                'assert observed == expected, f"observed {observed!r}, oracle expects {expected!r}"']
+        return [
+            f"observed = outcome(lambda: {step.source})",
+            f"expected = {outcome!r}",
+            'assert observed == expected, f"observed {observed!r}, oracle expects {expected!r}"',
+        ]
     if not raised:
         return [step.source]
     body = ["try:", f"    {step.source}", f"except {outcome[1]}:", "    pass"]

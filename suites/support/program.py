@@ -96,8 +96,7 @@ class Side:
     env: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.env.update({"nn": self.candidate.nn, "tensor": self.candidate.tensor,
-                         "__builtins__": builtins})
+        self.env.update({"nn": self.candidate.nn, "tensor": self.candidate.tensor, "__builtins__": builtins})
         exec(_compile(HELPERS, "exec"), self.env)
 
     def run(self, statement: str) -> tuple[str, Any]:

@@ -1,0 +1,3 @@
+from nnconform.cli import main
+
+raise SystemExit(main())

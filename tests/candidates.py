@@ -1,0 +1,18 @@
+"""Candidates that exist only for the project's own tests of the plugin."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from adapters.base import Candidate
+from adapters.torch_adapter import make_candidate, torch_namespace
+
+
+def torch_without_buffer_class() -> Candidate:
+    """torch, presented as a framework that has no ``nn.Buffer``."""
+    ns = torch_namespace()
+    del ns.Buffer
+    return replace(make_candidate(), name="torch-no-buffer", nn=ns, lacks=frozenset({"buffer_class"}))
+
+
+not_a_candidate = 42

@@ -1,0 +1,106 @@
+"""The pytest plugin: candidate selection, clause markers, not-applicable clauses and the results file."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+from nnconform.results import read_results
+from tests.helpers import outcomes, run_pytest, tail
+
+
+def write_test_file(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "test_probe.py"
+    path.write_text("import os\n\nimport pytest\n\n" + textwrap.dedent(body))
+    return path
+
+
+def test_unknown_candidate_fails_at_once_listing_known_ones(tmp_path: Path) -> None:
+    done = run_pytest("--candidate", "no-such-framework", str(tmp_path))
+    assert done.returncode == 4, tail(done)
+    assert "unknown candidate 'no-such-framework'" in done.stderr and "oracle" in done.stderr, tail(done)
+
+
+def test_import_path_candidate_that_is_not_a_candidate_is_refused(tmp_path: Path) -> None:
+    done = run_pytest("--candidate", "tests.candidates:not_a_candidate", str(tmp_path))
+    assert done.returncode == 4 and "not an adapters.base.Candidate" in done.stderr, tail(done)
+
+
+def test_unknown_clause_id_in_a_marker_names_file_line_and_id(tmp_path: Path) -> None:
+    path = write_test_file(
+        tmp_path,
+        """
+        @pytest.mark.clause("REG-NO-SUCH-CLAUSE")
+        def test_something():
+            pass
+    """,
+    )
+    done = run_pytest(str(path))
+    assert done.returncode == 4, tail(done)
+    assert "test_probe.py:6" in done.stderr and "REG-NO-SUCH-CLAUSE" in done.stderr, tail(done)
+
+
+def test_results_are_written_item_by_item_and_survive_a_crash(tmp_path: Path) -> None:
+    path = write_test_file(
+        tmp_path,
+        """
+        @pytest.mark.clause("REG-TRAIN-DEFAULT")
+        def test_first(nn):
+            assert nn.Module().training is True
+
+        @pytest.mark.clause("REG-EVAL")
+        def test_second_fails(nn):
+            assert nn.Module().eval().training is True, "deliberate failure"
+
+        @pytest.mark.clause("REG-TRAIN-RECURSIVE")
+        def test_third_crashes_the_process():
+            os._exit(3)
+    """,
+    )
+    results = tmp_path / "results.jsonl"
+    done = run_pytest("-p", "no:randomly", "--nnc-results", str(results), str(path))
+    assert done.returncode == 3, tail(done)
+    header, items = read_results(results)
+    assert header["candidate"] == "torch" and header["profile"] == "ci", header
+    assert [(i["nodeid"].split("::")[1], i["outcome"]) for i in items] == [
+        ("test_first", "passed"),
+        ("test_second_fails", "failed"),
+    ], items
+    assert items[1]["clauses"] == ["REG-EVAL"] and "deliberate failure" in items[1]["failure"]
+    assert all(json.loads(line) for line in results.read_text().splitlines())
+
+
+def test_missing_capability_reports_not_applicable(tmp_path: Path) -> None:
+    results = tmp_path / "results.jsonl"
+    done = run_pytest(
+        "--candidate",
+        "tests.candidates:torch_without_buffer_class",
+        "--nnc-results",
+        str(results),
+        "-k",
+        "buffer_class or Buffer or buffer_object",
+        "suites",
+    )
+    assert done.returncode == 0, tail(done)
+    header, items = read_results(results)
+    assert header["candidate_lacks"] == ["buffer_class"]
+    not_applicable = [i for i in items if i["outcome"] == "not_applicable"]
+    assert not_applicable, f"no item was not applicable: {[(i['nodeid'], i['outcome']) for i in items]}"
+    for item in not_applicable:
+        assert "lacks buffer_class" in item["failure"], item
+    assert "REG-BUFFER-CLASS" in {c for i in not_applicable for c in i["clauses"]}
+
+
+def test_results_file_under_xdist_holds_every_item_once(tmp_path: Path) -> None:
+    results = tmp_path / "results.jsonl"
+    target = "suites/test_registration_register.py"
+    serial = tmp_path / "serial.jsonl"
+    done = run_pytest("-n", "2", "--nnc-results", str(results), target)
+    assert done.returncode == 0, tail(done)
+    done = run_pytest("--nnc-results", str(serial), target)
+    assert done.returncode == 0, tail(done)
+    lines = results.read_text().splitlines()
+    assert sum(json.loads(line)["kind"] == "run" for line in lines) == 1
+    assert outcomes(results) == outcomes(serial)
+    assert len(outcomes(results)) == len(lines) - 1, "an item was written twice"

@@ -1,0 +1,55 @@
+"""The suites pass against torch and against the oracle, serially and under xdist, deterministically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nnconform.results import read_results
+from tests.helpers import outcomes, run_pytest, tail
+
+ACCEPTABLE = {"passed", "skipped", "not_applicable"}
+
+
+@pytest.mark.parametrize("candidate", ["torch", "oracle"])
+@pytest.mark.parametrize("workers", ["serial", "-n 2"])
+def test_suites_pass(candidate: str, workers: str, tmp_path: Path) -> None:
+    results = tmp_path / "results.jsonl"
+    extra = [] if workers == "serial" else workers.split()
+    done = run_pytest("--candidate", candidate, "--nnc-results", str(results), *extra, "suites")
+    assert done.returncode == 0, tail(done)
+    header, items = read_results(results)
+    assert header["candidate"] == candidate and items
+    bad = {i["nodeid"]: i["outcome"] for i in items if i["outcome"] not in ACCEPTABLE}
+    assert not bad, f"{candidate} ({workers}) has items that did not pass: {bad}"
+    skipped = [i for i in items if i["outcome"] == "skipped"]
+    assert all(i["failure"] for i in skipped), "every skip must carry its reason"
+
+
+def _failure_programs(results: Path) -> dict[str, object]:
+    _, items = read_results(results)
+    return {i["nodeid"]: (i["details"] or {}).get("program") for i in items if i["outcome"] == "failed"}
+
+
+@pytest.mark.parametrize("seed_args", [[], ["--hypothesis-seed", "20261128"]], ids=["ci-default", "seeded"])
+def test_same_seed_gives_identical_results(seed_args: list[str], tmp_path: Path) -> None:
+    # A mutant makes some items fail, so identical verdicts also mean identical failures and programs.
+    runs = []
+    for n in range(2):
+        results = tmp_path / f"run{n}.jsonl"
+        done = run_pytest(
+            "--candidate",
+            "mutant:reg-named-modules-always-dedup",
+            "--hypothesis-profile",
+            "mutation",
+            "--nnc-results",
+            str(results),
+            *seed_args,
+            "suites/test_registration_differential.py",
+            "suites/test_registration_iteration.py",
+        )
+        assert done.returncode == 1, tail(done)
+        runs.append((outcomes(results), _failure_programs(results)))
+    assert runs[0] == runs[1], "two runs with the same seed disagree"
+    assert "failed" in runs[0][0].values()
