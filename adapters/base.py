@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 
-@dataclass
+@dataclass(repr=False)
 class Candidate:
     """A framework under test, presented torch-shaped.
 
@@ -31,6 +31,9 @@ class Candidate:
     lacks: frozenset[str] = field(default_factory=frozenset)
     repro_prelude: str = ""
     description: str = ""
+
+    def __repr__(self) -> str:
+        return f"<candidate {self.name} {self.version}>"
 
     # --- tensors -------------------------------------------------------------------------------
     # The defaults below fit every framework whose tensors are torch tensors (torch itself, the
@@ -107,3 +110,20 @@ class Candidate:
         import torch
 
         return bool(torch.cuda.is_available())
+
+    def set_grad_tracked(self, t: Any, values: Any, with_grad_fn: bool = False) -> None:
+        """Give ``t`` a gradient holding ``values`` that itself requires grad, as
+        ``backward(create_graph=True)`` leaves it: a leaf tensor (``with_grad_fn=False``) or the result
+        of an operation autograd recorded (``with_grad_fn=True``)."""
+        g = self.tensor(values, self.dtype_name(t), requires_grad=True)
+        t.grad = g * 1 if with_grad_fn else g
+
+    def derived(self, t: Any) -> dict[str, Any]:
+        """Results of common operations on ``t`` (at least one dimension, at least two elements), by a
+        description of the operation: arithmetic, indexing, a view, clone, detach, a reduction, ``.data``."""
+        flat = t.reshape(-1)
+        return {
+            "t + t": t + t, "t * 2": t * 2, "-t": -t, "t[0]": t[0], "flat[1:]": flat[1:],
+            "t.view(-1)": t.view(-1), "t.clone()": t.clone(), "t.detach()": t.detach(), "t.sum()": t.sum(),
+            "t.data": t.data,
+        }

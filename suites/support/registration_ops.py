@@ -84,6 +84,12 @@ def module_queries(var: str) -> list[Query]:
         ("remove_duplicate",),
     )
     add("modules()", f"[tok(v) for v in {var}.modules()]", ("REG-ITER-MODULES",))
+    add(
+        "modules(remove_duplicate=False)",
+        f"[tok(v) for v in {var}.modules(remove_duplicate=False)]",
+        ("REG-ITER-MODULES-REMOVE-DUPLICATE",),
+        ("remove_duplicate",),
+    )
     add("training", f"tok({var}.training)", ("REG-TRAIN-DEFAULT", "REG-TRAIN-RECURSIVE", "REG-EVAL"))
     add(
         "attributes",
