@@ -316,6 +316,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     _CONFIG.pop("config", None)
 
 
+def implicated(item: dict[str, Any]) -> list[str]:
+    """The clauses a failed item blames: those its failure details name, else all its marker names."""
+    details = item.get("details") or {}
+    return list(details.get("clauses") or item["clauses"])
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     writer = getattr(config, "_nnc_writer", None)
     if writer is None:
@@ -328,7 +334,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     counts: dict[str, int] = {}
     for item in items:
         counts[item["outcome"]] = counts.get(item["outcome"], 0) + 1
-    failing = sorted({c for item in items if item["outcome"] in ("failed", "error") for c in item["clauses"]})
+    failed = [item for item in items if item["outcome"] in ("failed", "error")]
+    failing = sorted({c for item in failed for c in implicated(item)})
     candidate = config.stash[_cand_key]
     tr = terminalreporter
     tr.section("nnconform")

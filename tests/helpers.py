@@ -23,6 +23,8 @@ def run_pytest(
         "pytest",
         "-p",
         "no:cacheprovider",
+        "-p",
+        "nnconform.plugin",
         "--rootdir",
         str(nnconform.ROOT),
         "-c",

@@ -1,12 +1,13 @@
 """Running a program on the candidate and the oracle in lock-step, and reporting where they part.
 
-A failure message gives, in this order: the clause ids, the (shrunk) program, what the oracle
-observed, what the candidate observed, and a standalone reproducer script.
+A failure message gives, in this order: the clause ids, the program shrunk to the fewest steps that
+still fail, what the oracle observed, what the candidate observed, and a standalone reproducer script.
 """
 
 from __future__ import annotations
 
 import pprint
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,43 +41,99 @@ class Lockstep:
         expected = _run(self.oracle_side, step)
         self.log.append((step, expected))
         if got != expected:
-            self.fail(clauses, f"step {len(self.log)}: {step.source}", expected, got)
+            self.fail(clauses, Check(key=f"the outcome of: {step.source}", step=step))
         return expected
 
     def compare(self, key: str, expression: str, clauses: tuple[str, ...]) -> None:
         """Evaluate a query on both sides; fail if the observations differ."""
-        got = self.cand_side.query(expression)
-        expected = self.oracle_side.query(expression)
-        if got != expected:
-            self.fail(
-                clauses, f"after step {len(self.log)}: {key} = {expression}", expected, got, query=expression
-            )
+        if self.cand_side.query(expression) != self.oracle_side.query(expression):
+            self.fail(clauses, Check(key=f"{key} = {expression}", query=expression))
 
-    def fail(
-        self, clauses: tuple[str, ...], where: str, expected: Any, got: Any, query: str | None = None
-    ) -> None:
-        program = [s.source for s, _ in self.log]
-        script = reproducer(self.candidate, self.log, clauses, expected, query)
+    def fail(self, clauses: tuple[str, ...], check: Check) -> None:
+        """Shrink the program to the fewest steps that still show the departure, then report it."""
+        steps = [s for s, _ in self.log]
+        if check.step is not None:
+            steps = steps[:-1]  # the failing step is the check itself
+        steps = minimize(
+            steps, lambda subset: departs(self.candidate, self.oracle, subset, check) is not None
+        )
+        log, expected, got = departs(self.candidate, self.oracle, steps, check)  # type: ignore[misc]
+        program = [s.source for s, _ in log]
+        script = reproducer(self.candidate, log, clauses, expected, check.query)
         details = {
             "clauses": list(clauses),
-            "where": where,
+            "where": check.key,
             "program": program,
             "oracle": expected,
             "candidate": got,
             "reproducer": script,
+            "generated_steps": len(self.log),
         }
         if self.failure_context is not None:
             self.failure_context.record(**details)
         numbered = "\n".join(f"  {i + 1:>3}  {line}" for i, line in enumerate(program))
         raise AssertionError(
             f"clauses: {', '.join(clauses)}\n"
-            f"where: {where}\n"
-            f"program ({len(program)} steps):\n{numbered}\n"
+            f"where: {check.key}\n"
+            f"program ({len(program)} steps, shrunk from {len(self.log)}):\n{numbered}\n"
             f"oracle observed:\n{_indent(pprint.pformat(expected, width=100))}\n"
             f"candidate {self.candidate.name} observed:\n{_indent(pprint.pformat(got, width=100))}\n"
             f"reproducer (runs with only {self.candidate.name} installed):\n"
             f"--- 8< ---\n{script}--- >8 ---"
         )
+
+
+@dataclass(frozen=True)
+class Check:
+    """What departed: the outcome of a step, or the value of a query after the program."""
+
+    key: str
+    step: Step | None = None
+    query: str | None = None
+
+
+def departs(
+    candidate: Candidate, oracle: Candidate, steps: list[Step], check: Check
+) -> tuple[list[tuple[Step, Any]], Any, Any] | None:
+    """Replay ``steps`` on fresh sides. If they agree on every step and then differ on ``check``,
+    return the log with the oracle's outcomes and both final observations; otherwise None."""
+    cand_side, oracle_side = Side(candidate), Side(oracle)
+    log = []
+    for step in steps:
+        expected = _run(oracle_side, step)
+        if _run(cand_side, step) != expected:
+            return None
+        log.append((step, expected))
+    if check.step is not None:
+        expected, got = _run(oracle_side, check.step), _run(cand_side, check.step)
+        log.append((check.step, expected))
+    else:
+        expected, got = oracle_side.query(check.query or ""), cand_side.query(check.query or "")
+    return (log, expected, got) if expected != got else None
+
+
+def minimize(steps: list[Step], still_fails: Callable[[list[Step]], bool], budget: int = 3000) -> list[Step]:
+    """The shortest sub-sequence found (by removing ever smaller runs of steps) that still fails.
+
+    Plain delta debugging on the program text: deterministic, and cheap because a replay runs only
+    the steps and the one failing check, not the observations the generating run made after each step.
+    """
+    current = list(steps)
+    chunk = max(1, len(current) // 2)
+    while budget > 0:
+        removed = False
+        start = 0
+        while start < len(current) and budget > 0:
+            attempt = current[:start] + current[start + chunk :]
+            budget -= 1
+            if still_fails(attempt):
+                current, removed = attempt, True
+            else:
+                start += chunk
+        if chunk == 1 and not removed:
+            break
+        chunk = max(1, chunk // 2) if not removed else chunk
+    return current
 
 
 def _run(side: Side, step: Step) -> Any:
