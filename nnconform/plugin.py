@@ -81,6 +81,7 @@ def results_path(config: pytest.Config, candidate_name: str) -> Path:
     return nnconform.ROOT / "reports" / "out" / f"{safe}.results.jsonl"
 
 
+@pytest.hookimpl(trylast=True)  # after hypothesis's own plugin has loaded a --hypothesis-profile
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "clause(*ids): the spec clause ids this conformance test checks")
     try:

@@ -50,6 +50,8 @@ def test_same_seed_gives_identical_results(seed_args: list[str], tmp_path: Path)
             "suites/test_registration_iteration.py",
         )
         assert done.returncode == 1, tail(done)
+        header, _ = read_results(results)
+        assert header["profile"] == ("mutation-seeded" if seed_args else "mutation"), header
         runs.append((outcomes(results), _failure_programs(results)))
     assert runs[0] == runs[1], "two runs with the same seed disagree"
     assert "failed" in runs[0][0].values()
