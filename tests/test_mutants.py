@@ -1,0 +1,103 @@
+"""Every registration mutant is caught: the suites, run against it, fail at least one clause test.
+
+Each mutant runs in its own pytest subprocess with ``-x`` (stop at the first failure) and the
+``mutation`` hypothesis profile (no shrinking), so a caught mutant costs a few seconds.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from mutants.catalog import Mutant, all_mutants
+from nnconform.results import read_results
+from tests.helpers import run_pytest, tail
+
+AREA = "registration"
+MIN_MUTANTS = 10
+MUTANT_TIMEOUT_S = 600
+CONTROL = "mutants.registration:control_candidate"
+SLUG = re.compile(r"reg(-[a-z0-9]+)+")
+
+# pytest's exit codes: 0 all passed (the mutant survived), 1 some tests failed (caught),
+# 2 interrupted / collection error, 3 internal error, 4 usage error.
+EXIT_TESTS_FAILED = 1
+
+
+def area_mutants() -> dict[str, Mutant]:
+    return {mid: m for mid, m in all_mutants().items() if m.area == AREA}
+
+
+def test_catalog_holds_enough_registration_mutants() -> None:
+    catalog = all_mutants()
+    mutants = area_mutants()
+    assert len(mutants) >= MIN_MUTANTS, f"only {len(mutants)} {AREA} mutants: {sorted(mutants)}"
+    for mid, entry in catalog.items():
+        assert entry.id == mid, f"mutant {mid!r} is catalogued under another id ({entry.id!r})"
+    for mid, entry in mutants.items():
+        assert SLUG.fullmatch(mid), f"mutant id {mid!r} is not a lowercase reg- slug"
+        assert entry.description.strip(), f"mutant {mid!r} has an empty description"
+        assert "\n" not in entry.description, f"mutant {mid!r} has a multi-line description"
+    descriptions = [m.description for m in mutants.values()]
+    assert len(set(descriptions)) == len(descriptions), "two mutants share a description"
+
+
+def test_control_without_a_bug_passes_the_suites(tmp_path: Path) -> None:
+    # torch through the same Module and Parameter subclasses the mutants use, but overriding nothing
+    # that changes behaviour: a mutant's failures must come from its bug, not from the scaffolding.
+    results = tmp_path / "results.jsonl"
+    done = run_pytest(
+        "suites",
+        "-q",
+        "--candidate",
+        CONTROL,
+        "--hypothesis-profile",
+        "mutation",
+        "--nnc-results",
+        str(results),
+        timeout=MUTANT_TIMEOUT_S,
+    )
+    assert done.returncode == 0, f"the control candidate {CONTROL} fails the suites\n{tail(done)}"
+    _, items = read_results(results)
+    bad = {i["nodeid"]: i["outcome"] for i in items if i["outcome"] in ("failed", "error")}
+    assert items and not bad, f"the control candidate has items that did not pass: {bad}"
+
+
+@pytest.mark.parametrize("mutant_id", sorted(area_mutants()))
+def test_mutant_is_caught(mutant_id: str, tmp_path: Path, record_property: pytest.RecordProperty) -> None:
+    entry = area_mutants()[mutant_id]
+    results = tmp_path / "results.jsonl"
+    started = time.perf_counter()
+    done = run_pytest(
+        "suites",
+        "-x",
+        "-q",
+        "--candidate",
+        f"mutant:{mutant_id}",
+        "--hypothesis-profile",
+        "mutation",
+        "--nnc-results",
+        str(results),
+        timeout=MUTANT_TIMEOUT_S,
+    )
+    elapsed = time.perf_counter() - started
+    record_property("mutant_seconds", round(elapsed, 2))
+    what = f"mutant {mutant_id} ({entry.description})"
+    if done.returncode == 0:
+        pytest.fail(f"{what} SURVIVED: every suite test passed against it\n{tail(done)}")
+    assert done.returncode == EXIT_TESTS_FAILED, (
+        f"{what}: pytest exited {done.returncode} (a crash or usage error, not a failing test)\n{tail(done)}"
+    )
+    assert results.exists(), f"{what}: pytest wrote no results file\n{tail(done)}"
+    header, items = read_results(results)
+    assert header.get("candidate") == f"mutant:{mutant_id}", f"{what}: results header is {header}"
+    failed = [i for i in items if i["outcome"] == "failed"]
+    assert failed, (
+        f"{what}: pytest exited 1 but the results file records no failed item "
+        f"(outcomes: {sorted({i['outcome'] for i in items})})\n{tail(done)}"
+    )
+    assert all(i["clauses"] for i in failed), f"{what}: a failed item names no clause: {failed}"
+    record_property("first_failure", failed[0]["nodeid"])
