@@ -30,14 +30,13 @@ __all__ = ["Module"]
 
 
 def _typename(obj: Any) -> str:
-    """A readable type name for error messages (``torch.FloatTensor``, ``int``, ``mod.Class``)."""
-    if isinstance(obj, torch.Tensor):
-        return obj.type()
-    cls = type(obj)
-    module = getattr(cls, "__module__", "builtins")
-    if module in ("builtins", None):
-        return cls.__qualname__
-    return f"{module}.{cls.__qualname__}"
+    """The type name used in error messages (``torch.FloatTensor``, ``int``...).
+
+    ``torch.typename`` (a general torch utility, not part of torch.nn) is used on purpose: it probes
+    the value's attributes, and torch's error paths do the same, so a value whose attribute lookup
+    itself fails fails alike here.
+    """
+    return torch.typename(obj)
 
 
 def _is_tensor_like(value: Any) -> bool:
@@ -513,7 +512,7 @@ class Module:
         self. A non-bool mode raises ValueError. Clauses: REG-TRAIN-RECURSIVE, REG-TRAIN-NONBOOL.
         """
         if not isinstance(mode, bool):
-            raise ValueError(f"train() expects a bool mode, got {_typename(mode)}")
+            raise ValueError(f"train() expects a bool mode, got {type(mode).__name__}")
         self.training = mode
         for child in self.children():
             child.train(mode)

@@ -207,13 +207,20 @@ def test_deepcopy_copies_a_parameter_met_twice_once(nn: Any, cand: Any, data: Dr
 def test_deepcopy_of_a_module_keeps_shared_parameters_shared(nn: Any, cand: Any, plan: Any) -> None:
     tree = build(plan, nn, cand)
     clone = copy.deepcopy(tree.root.module)
-    originals = {join(path, name): obj for path, node in module_paths(tree.root)
-                 for name, obj in node.own([PARAM]) if obj is not None}
-    copies = dict(clone.named_parameters(remove_duplicate=False))
-    assert sorted(copies) == sorted(originals), f"the copy has parameter paths {sorted(copies)}"
+    # Walk the copy by attribute reads along the original's paths, so iteration plays no part.
+    originals, copies = {}, {}
+    for path, node in module_paths(tree.root):
+        copied_module = clone
+        for part in path.split(".") if path else []:
+            copied_module = getattr(copied_module, part)
+        for name, obj in node.own([PARAM]):
+            if obj is not None:
+                originals[join(path, name)] = obj
+                copies[join(path, name)] = getattr(copied_module, name)
     pairs: dict[int, Any] = {}
     for name, orig in originals.items():
         new = copies[name]
+        assert isinstance(new, nn.Parameter), f"deepcopy of the module holds a {type(new).__name__} at {name}"
         assert new is not orig, f"deepcopy of the module kept {tree.label(orig)} itself (at {name})"
         seen = pairs.setdefault(id(orig), new)
         assert seen is new, f"deepcopy of the module split the shared parameter {tree.label(orig)} in two"

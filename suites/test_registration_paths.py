@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 
 from suites.support.naming import (
     INHERITED_ATTRIBUTES,
+    check_raises,
+    draw_valid_name,
     has,
     kinds_for,
     new_parameter,
@@ -37,7 +39,7 @@ class Tree:
 
     def fresh_name(self, data: st.DataObject, at: str, label: str = "name") -> str:
         """A valid name that nothing at module ``at`` holds yet."""
-        return data.draw(valid_names(self.reserved | self.used[at]), label=label)
+        return draw_valid_name(data, self.reserved | self.used[at], label)
 
     def node(self, data: st.DataObject, label: str = "node", with_root: bool = True) -> str:
         paths = sorted(p for p in self.modules if with_root or p)
@@ -153,17 +155,31 @@ def draw_non_module_entry(data: st.DataObject, nn: Any, cand: Any, tree: Tree, k
     return at, name, kind
 
 
+def non_module_entries(data: st.DataObject, nn: Any, cand: Any, tree: Tree, kinds: tuple[str, ...]
+                       ) -> list[tuple[str, str, str]]:
+    """One non-module entry per kind and per inherited attribute, at drawn modules: (node, name, kind)."""
+    entries = []
+    for kind in kinds_for(cand, kinds):
+        at = tree.node(data, f"node for {kind}")
+        name = tree.fresh_name(data, at, f"name for {kind}")
+        tree.occupy(nn, cand, at, name, kind)
+        entries.append((at, name, kind))
+    at = tree.node(data, "node for inherited attributes")
+    entries.extend((at, name, "class attribute") for name in INHERITED_ATTRIBUTES)
+    return entries
+
+
 @pytest.mark.clause("REG-GETSUB-NOT-MODULE")
 @given(data=st.data())
 def test_get_submodule_through_a_non_module_raises_attribute_error(
     nn: Any, cand: Any, data: st.DataObject
 ) -> None:
-    tree = build_tree(data, nn, 0, 5)
-    at, name, _ = draw_non_module_entry(data, nn, cand, tree, NON_MODULE_KINDS)
-    rest = data.draw(st.lists(valid_names(), max_size=2), label="rest")
-    target = join(at, name, *rest)
-    with pytest.raises(AttributeError):
-        tree.root.get_submodule(target)
+    tree = build_tree(data, nn, 0, 3)
+    for at, name, kind in non_module_entries(data, nn, cand, tree, NON_MODULE_KINDS):
+        rest = data.draw(st.lists(valid_names(), max_size=2), label="rest")
+        target = join(at, name, *rest)
+        check_raises(AttributeError, lambda t=target: tree.root.get_submodule(t),
+                     f"get_submodule({target!r}) through a {kind}")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -280,22 +296,24 @@ def test_set_submodule_non_module_value_raises_value_error(nn: Any, cand: Any, d
 def test_set_submodule_over_a_non_module_raises_attribute_error(
     nn: Any, cand: Any, data: st.DataObject
 ) -> None:
-    tree = build_tree(data, nn, 0, 5)
+    tree = build_tree(data, nn, 0, 3)
     kinds = ("parameter", "parameter_none", "buffer", "buffer_nonpersistent", "buffer_none", "child_none",
              "plain_int", "plain_str", "plain_tensor")
-    at, name, kind = draw_non_module_entry(data, nn, cand, tree, kinds)
-    target = join(at, name)
-    old = getattr(tree.modules[at], name)
-    before = snapshot(tree.root)
-    with pytest.raises(AttributeError):
-        set_submodule(tree.root, target, nn.Module(), data.draw(STRICT, label="strict"))
-    now = getattr(tree.modules[at], name)
-    if kind == "class_attribute":
-        assert now == old, f"the failed set_submodule({target!r}) changed the {name!r} attribute"
-    else:
-        assert now is old, f"the failed set_submodule({target!r}) replaced the {kind} there with {now!r}"
-    after = snapshot(tree.root)
-    assert after == before, f"the failed set_submodule({target!r}) over a {kind} changed the tree"
+    for at, name, kind in non_module_entries(data, nn, cand, tree, kinds):
+        target = join(at, name)
+        old = getattr(tree.modules[at], name)
+        before = snapshot(tree.root)
+        strict = data.draw(STRICT, label="strict")
+        what = f"set_submodule({target!r}, module, strict={strict}) over a {kind}"
+        check_raises(AttributeError, lambda t=target, s=strict: set_submodule(tree.root, t, nn.Module(), s),
+                     what)
+        now = getattr(tree.modules[at], name)
+        if kind == "class attribute":
+            assert now == old, f"the failed {what} changed the attribute to {now!r}"
+        else:
+            assert now is old, f"the failed {what} replaced the entry with {now!r}"
+        after = snapshot(tree.root)
+        assert after == before, f"the failed {what} changed the tree"
 
 
 @pytest.mark.clause("REG-SETSUB-PARENT-MISSING")
@@ -343,25 +361,24 @@ def test_get_parameter_returns_the_parameter_at_a_path(nn: Any, cand: Any, data:
         assert got is param, f"get_parameter({path!r}) gave {got!r}, not the parameter registered there"
 
 
-def draw_bad_target(data: st.DataObject, nn: Any, cand: Any, tree: Tree, wrong_kinds: tuple[str, ...]
-                    ) -> tuple[str, str]:
-    """A target that does not name the wanted kind of entry; return (target, what is wrong with it)."""
-    cases = ("missing_path", "through_non_module", "missing_name", "wrong_kind", "empty")
-    case = data.draw(st.sampled_from(cases), label="case")
-    at = tree.node(data, "at")
-    if case == "empty":
-        return "", case
-    if case == "missing_path":
-        return join(at, missing_tail(data, tree, at), data.draw(valid_names(), label="last")), case
-    if case == "through_non_module":
-        at, name, _ = draw_non_module_entry(data, nn, cand, tree, NON_MODULE_KINDS)
-        return join(at, name, data.draw(valid_names(), label="last")), case
-    if case == "missing_name":
-        return join(at, tree.fresh_name(data, at)), case
-    kind = data.draw(st.sampled_from(kinds_for(cand, wrong_kinds)), label="kind")
-    name = tree.fresh_name(data, at)
-    tree.occupy(nn, cand, at, name, kind)
-    return join(at, name), kind
+def bad_targets(data: st.DataObject, nn: Any, cand: Any, tree: Tree, wrong_kinds: tuple[str, ...]
+                ) -> list[tuple[str, str]]:
+    """Targets that do not name the wanted kind of entry, one of each sort: (target, what is wrong)."""
+    targets = [("", "the empty target")]
+    for at, name, kind in non_module_entries(data, nn, cand, tree, NON_MODULE_KINDS):
+        targets.append((join(at, name, data.draw(valid_names(), label="last")), f"a path through a {kind}"))
+    for kind in kinds_for(cand, wrong_kinds):
+        at = tree.node(data, f"at_{kind}")
+        name = tree.fresh_name(data, at)
+        tree.occupy(nn, cand, at, name, kind)
+        targets.append((join(at, name), f"a {kind}"))
+    # Missing names are drawn last, so that no entry added above takes them.
+    at = tree.node(data, "at_missing_path")
+    last = data.draw(valid_names(), label="last")
+    targets.append((join(at, missing_tail(data, tree, at), last), "a missing module path"))
+    at = tree.node(data, "at_missing_name")
+    targets.append((join(at, tree.fresh_name(data, at)), "a missing name"))
+    return targets
 
 
 @pytest.mark.clause("REG-GETPARAM-ERRORS")
@@ -369,12 +386,12 @@ def draw_bad_target(data: st.DataObject, nn: Any, cand: Any, tree: Tree, wrong_k
 def test_get_parameter_of_a_non_parameter_raises_attribute_error(
     nn: Any, cand: Any, data: st.DataObject
 ) -> None:
-    tree = build_tree(data, nn, 0, 5)
+    tree = build_tree(data, nn, 0, 3)
     place(data, nn, cand, tree, "parameter", 2)
     kinds = ("buffer", "buffer_nonpersistent", "plain_tensor", "plain_int", "child", "parameter_none")
-    target, _ = draw_bad_target(data, nn, cand, tree, kinds)
-    with pytest.raises(AttributeError):
-        tree.root.get_parameter(target)
+    for target, what in bad_targets(data, nn, cand, tree, kinds):
+        check_raises(AttributeError, lambda t=target: tree.root.get_parameter(t),
+                     f"get_parameter({target!r}) ({what})")
 
 
 @pytest.mark.clause("REG-GETBUF-PATH")
@@ -394,9 +411,9 @@ def test_get_buffer_returns_the_buffer_at_a_path(nn: Any, cand: Any, data: st.Da
 @pytest.mark.clause("REG-GETBUF-ERRORS")
 @given(data=st.data())
 def test_get_buffer_of_a_non_buffer_raises_attribute_error(nn: Any, cand: Any, data: st.DataObject) -> None:
-    tree = build_tree(data, nn, 0, 5)
+    tree = build_tree(data, nn, 0, 3)
     place(data, nn, cand, tree, "buffer", 2)
     kinds = ("parameter", "plain_tensor", "plain_int", "child")
-    target, _ = draw_bad_target(data, nn, cand, tree, kinds)
-    with pytest.raises(AttributeError):
-        tree.root.get_buffer(target)
+    for target, what in bad_targets(data, nn, cand, tree, kinds):
+        check_raises(AttributeError, lambda t=target: tree.root.get_buffer(t),
+                     f"get_buffer({target!r}) ({what})")

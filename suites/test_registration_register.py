@@ -7,6 +7,7 @@ through ``state_dict()`` keys.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -21,9 +22,11 @@ from suites.support.naming import (
     OCCUPANT_KINDS,
     PARAMETER_KINDS,
     add_buffer,
+    check_raises,
     class_attribute_module,
     distinct_names,
     dotted_names,
+    draw_valid_name,
     has,
     kinds_for,
     new_parameter,
@@ -54,20 +57,20 @@ def draw_names(data: st.DataObject, nn: Any, min_size: int = 1, max_size: int = 
     return data.draw(distinct_names(reserved_names(new_module(nn)), min_size, max_size), label="names")
 
 
-def draw_taken(data: st.DataObject, nn: Any, cand: Any, allowed_kinds: tuple[str, ...]
-               ) -> tuple[Any, str, str, Any]:
-    """A module with one name already taken by an entry of one of ``allowed_kinds`` or a class attribute.
+def taken_cases(data: st.DataObject, nn: Any, cand: Any, allowed_kinds: tuple[str, ...]
+                ) -> Iterator[tuple[Any, str, str, Any]]:
+    """Fresh modules with one name taken: once per kind in ``allowed_kinds``, once per class attribute.
 
-    Returns (module, name, kind, value the name reads as before the call under test).
+    Yields (module, name, kind, value the name reads as before the call under test).
     """
-    module = class_attribute_module(nn)
-    kind = data.draw(st.sampled_from((*kinds_for(cand, allowed_kinds), "class_attribute")), label="kind")
-    if kind == "class_attribute":
-        name = data.draw(st.sampled_from(CLASS_ATTRIBUTES), label="name")
-    else:
-        name = data.draw(valid_names(reserved_names(module)), label="name")
+    for kind in kinds_for(cand, allowed_kinds):
+        module = class_attribute_module(nn)
+        name = draw_valid_name(data, reserved_names(module), f"name for {kind}")
         occupy(nn, cand, module, name, kind)
-    return module, name, kind, getattr(module, name)
+        yield module, name, kind, getattr(module, name)
+    for name in CLASS_ATTRIBUTES:
+        module = class_attribute_module(nn)
+        yield module, name, "class attribute", getattr(module, name)
 
 
 def assert_still_reads(module: Any, name: str, before: Any, what: str) -> None:
@@ -286,13 +289,13 @@ def test_register_parameter_empty_name_raises_key_error(nn: Any, cand: Any, para
 @given(data=st.data())
 def test_register_parameter_taken_name_raises_key_error(nn: Any, cand: Any, data: st.DataObject) -> None:
     kinds = tuple(k for k in OCCUPANT_KINDS if k not in PARAMETER_KINDS)
-    module, name, kind, before = draw_taken(data, nn, cand, kinds)
-    value = new_parameter(nn, cand) if data.draw(st.booleans(), label="parameter") else None
-    with pytest.raises(KeyError):
-        module.register_parameter(name, value)
-    assert_still_reads(module, name, before, f"register_parameter({name!r}) over a {kind}")
-    got = names_of(module.named_parameters())
-    assert got == [], f"named_parameters() gave {got} after register_parameter({name!r}) over a {kind} raised"
+    for module, name, kind, before in taken_cases(data, nn, cand, kinds):
+        value = new_parameter(nn, cand) if data.draw(st.booleans(), label="parameter") else None
+        what = f"register_parameter({name!r}, {'p' if value is not None else None}) over a {kind}"
+        check_raises(KeyError, lambda m=module, n=name, v=value: m.register_parameter(n, v), what)
+        assert_still_reads(module, name, before, what)
+        got = names_of(module.named_parameters())
+        assert got == [], f"named_parameters() gave {got} after {what} raised"
 
 
 @pytest.mark.clause("REG-PARAM-VALUE-TYPE")
@@ -301,7 +304,7 @@ def test_register_parameter_non_parameter_value_raises_type_error(
     nn: Any, cand: Any, data: st.DataObject
 ) -> None:
     module = new_module(nn)
-    name = data.draw(valid_names(reserved_names(module)), label="name")
+    name = draw_valid_name(data, reserved_names(module), "name")
     value = data.draw(non_parameter_values(nn, cand), label="value")
     with pytest.raises(TypeError):
         module.register_parameter(name, value)
@@ -318,7 +321,7 @@ def test_register_parameter_non_parameter_value_raises_type_error(
 @given(data=st.data())
 def test_register_parameter_non_leaf_raises_value_error(nn: Any, cand: Any, data: st.DataObject) -> None:
     module = new_module(nn)
-    name = data.draw(valid_names(reserved_names(module)), label="name")
+    name = draw_valid_name(data, reserved_names(module), "name")
     route = data.draw(st.sampled_from(("register_parameter", "setattr")), label="route")
     shape = data.draw(shapes(), label="shape")
     param = nn.Parameter(new_tensor(cand, shape), requires_grad=False)
@@ -535,20 +538,21 @@ def test_register_buffer_empty_name_raises_key_error(
 @given(data=st.data())
 def test_register_buffer_taken_name_raises_key_error(nn: Any, cand: Any, data: st.DataObject) -> None:
     kinds = tuple(k for k in OCCUPANT_KINDS if k not in BUFFER_KINDS)
-    module, name, kind, before = draw_taken(data, nn, cand, kinds)
-    value = new_tensor(cand) if data.draw(st.booleans(), label="tensor") else None
-    with pytest.raises(KeyError):
-        add_buffer(module, name, value, data.draw(persistence_flags(cand), label="persistent"))
-    assert_still_reads(module, name, before, f"register_buffer({name!r}) over a {kind}")
-    got = names_of(module.named_buffers())
-    assert got == [], f"named_buffers() gave {got} after register_buffer({name!r}) over a {kind} raised"
+    for module, name, kind, before in taken_cases(data, nn, cand, kinds):
+        value = new_tensor(cand) if data.draw(st.booleans(), label="tensor") else None
+        persistent = data.draw(persistence_flags(cand), label="persistent")
+        what = f"register_buffer({name!r}, {'t' if value is not None else None}, {persistent}) over a {kind}"
+        check_raises(KeyError, lambda m=module, n=name, v=value, p=persistent: add_buffer(m, n, v, p), what)
+        assert_still_reads(module, name, before, what)
+        got = names_of(module.named_buffers())
+        assert got == [], f"named_buffers() gave {got} after {what} raised"
 
 
 @pytest.mark.clause("REG-BUF-VALUE-TYPE")
 @given(data=st.data())
 def test_register_buffer_non_tensor_value_raises_type_error(nn: Any, cand: Any, data: st.DataObject) -> None:
     module = new_module(nn)
-    name = data.draw(valid_names(reserved_names(module)), label="name")
+    name = draw_valid_name(data, reserved_names(module), "name")
     value = data.draw(non_tensor_values(nn), label="value")
     with pytest.raises(TypeError):
         add_buffer(module, name, value, data.draw(persistence_flags(cand), label="persistent"))
@@ -617,9 +621,15 @@ def test_add_module_registers_a_child(nn: Any, data: st.DataObject) -> None:
 def test_register_module_registers_a_child(nn: Any, data: st.DataObject) -> None:
     module = new_module(nn)
     children = draw_children(data, nn)
+    none_slots = data.draw(distinct_names(reserved_names(module) | set(children), 0, 2), label="none_slots")
     for name, child in children.items():
         module.register_module(name, child)
+    for name in none_slots:
+        module.register_module(name, None)
     check_child_registered(module, children, "register_module")
+    for name in none_slots:
+        got = getattr(module, name)
+        assert got is None, f"module.{name} after register_module({name!r}, None) gave {got!r}"
 
 
 def outcome(call: Any) -> type[BaseException] | None:
@@ -650,7 +660,7 @@ def test_register_module_raises_what_add_module_raises(nn: Any, cand: Any, data:
             for m in modules:
                 occupy(nn, cand, m, name, kind)
     else:
-        name = data.draw(valid_names(reserved_names(modules[0])), label="name")
+        name = draw_valid_name(data, reserved_names(modules[0]), "name")
         value = data.draw(non_module_values(nn, cand), label="value")
     got = {adder: outcome(lambda m=m, adder=adder: getattr(m, adder)(name, value))
            for m, adder in zip(modules, ADDERS, strict=True)}
@@ -676,13 +686,12 @@ def draw_child_slots(data: st.DataObject, nn: Any) -> list[tuple[str, bool]]:
 def test_add_module_none_reads_none_and_is_not_iterated(nn: Any, data: st.DataObject) -> None:
     module = new_module(nn)
     slots = draw_child_slots(data, nn)
-    adder = data.draw(st.sampled_from(ADDERS), label="adder")
     for name, is_none in slots:
-        getattr(module, adder)(name, None if is_none else nn.Module())
+        module.add_module(name, None if is_none else nn.Module())
     for name, is_none in slots:
         if is_none:
             got = getattr(module, name)
-            assert got is None, f"module.{name} after {adder}({name!r}, None) gave {got!r}"
+            assert got is None, f"module.{name} after add_module({name!r}, None) gave {got!r}"
     expected = sorted(n for n, is_none in slots if not is_none)
     named = sorted(names_of(module.named_children()))
     assert named == expected, f"named_children() gave {named}, expected {expected}"
@@ -712,15 +721,14 @@ def test_add_module_again_replaces_in_place(nn: Any, data: st.DataObject) -> Non
         module.add_module(name, old[name])
     target = data.draw(st.sampled_from(names), label="target")
     via_none = data.draw(st.booleans(), label="via_none")
-    adder = data.draw(st.sampled_from(ADDERS), label="adder")
     replacement = nn.Module()
     if via_none:
-        getattr(module, adder)(target, None)
-    getattr(module, adder)(target, replacement)
+        module.add_module(target, None)
+    module.add_module(target, replacement)
     expected = [n for n in names if n == target or old[n] is not None]
     got = names_of(module.named_children())
     assert got == expected, (
-        f"named_children() gave {got} after {adder}({target!r}) again, expected the order {expected}"
+        f"named_children() gave {got} after add_module({target!r}) again, expected the order {expected}"
     )
     assert getattr(module, target) is replacement, f"module.{target} is not the new child"
     assert all(c is not old[target] for c in module.children()), "children() still yields the replaced child"
@@ -783,10 +791,10 @@ def test_add_module_empty_name_raises_key_error(nn: Any, child: bool) -> None:
 @given(data=st.data())
 def test_add_module_taken_name_raises_key_error(nn: Any, cand: Any, data: st.DataObject) -> None:
     kinds = tuple(k for k in OCCUPANT_KINDS if k not in CHILD_KINDS)
-    module, name, kind, before = draw_taken(data, nn, cand, kinds)
-    value = nn.Module() if data.draw(st.booleans(), label="module") else None
-    with pytest.raises(KeyError):
-        module.add_module(name, value)
-    assert_still_reads(module, name, before, f"add_module({name!r}) over a {kind}")
-    got = names_of(module.named_children())
-    assert got == [], f"named_children() gave {got} after add_module({name!r}) over a {kind} raised"
+    for module, name, kind, before in taken_cases(data, nn, cand, kinds):
+        value = nn.Module() if data.draw(st.booleans(), label="module") else None
+        what = f"add_module({name!r}, {'child' if value is not None else None}) over a {kind}"
+        check_raises(KeyError, lambda m=module, n=name, v=value: m.add_module(n, v), what)
+        assert_still_reads(module, name, before, what)
+        got = names_of(module.named_children())
+        assert got == [], f"named_children() gave {got} after {what} raised"

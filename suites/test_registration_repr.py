@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from suites.support.trees import Tree, TreePlan, build, expected_repr, tree_plans
+from suites.support.trees import BUFFER_KINDS, PARAM, Tree, TreePlan, build, expected_repr, tree_plans
 
 # Plain instance attributes tests set; the digit-first ones are valid attributes that dir() leaves out.
 PLAIN_ATTRIBUTES = ("note", "cache_1", "_private", "Tag")
@@ -49,8 +49,11 @@ def test_extra_repr_is_empty_in_a_subclass_that_keeps_it(nn: Any, cand: Any, pla
     tree = build(plan, nn, cand)
     module = Plain(3)
     module.add_module("inner", tree.root.module)
-    for name, obj in tree.root.module.named_parameters(recurse=False):
-        module.register_parameter(name, obj)
+    for name, kind, obj in tree.root.entries:  # the root's parameters and buffers, again
+        if kind == PARAM:
+            module.register_parameter(name, obj)
+        elif kind in BUFFER_KINDS:
+            module.register_buffer(name, obj)
     got = module.extra_repr()
     assert got == "", f"extra_repr() of a subclass that does not override it returned {got!r}"
 

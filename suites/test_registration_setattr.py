@@ -20,8 +20,10 @@ from nnconform.results import NOT_APPLICABLE_PREFIX
 from suites.support.naming import (
     PLAIN_KINDS,
     add_buffer,
+    check_raises,
     distinct_names,
     dotted_names,
+    draw_valid_name,
     has,
     kinds_for,
     new_parameter,
@@ -52,7 +54,7 @@ def draw_names(data: st.DataObject, nn: Any, min_size: int = 1, max_size: int = 
 
 
 def draw_name(data: st.DataObject, module: Any, label: str = "name") -> str:
-    return data.draw(valid_names(reserved_names(module)), label=label)
+    return draw_valid_name(data, reserved_names(module), label)
 
 
 def plain_values() -> st.SearchStrategy[Any]:
@@ -103,7 +105,10 @@ def buffer_objects(nn: Any, cand: Any) -> list[st.SearchStrategy[Any]]:
     """nn.Buffer values, where the candidate has nn.Buffer (none otherwise)."""
     if not (has(cand, "buffer_class") and hasattr(nn, "Buffer")):
         return []
-    return [st.builds(lambda s, p: nn.Buffer(new_tensor(cand, s), persistent=p), shapes(), st.booleans())]
+    def make(shape: tuple[int, ...], persistent: bool) -> Any:
+        return nn.Buffer(new_tensor(cand, shape), persistent=persistent)
+
+    return [st.builds(make, shapes(), persistence_flags(cand))]
 
 
 DELETABLE = ("parameter", "parameter_none", "buffer", "buffer_nonpersistent", "buffer_none", "child",
@@ -387,7 +392,7 @@ def test_assigning_a_non_tensor_to_a_buffer_raises_type_error(
     plan = fill_buffers(data, nn, cand, module)
     target, _ = data.draw(st.sampled_from(plan), label="target")
     if data.draw(st.booleans(), label="none_slot"):
-        setattr(module, target, None)
+        add_buffer(module, target, None, dict(plan)[target])
     old = getattr(module, target)
     value = data.draw(st.one_of(plain_values().filter(lambda v: v is not None),
                                 st.builds(lambda s: np.zeros(s, dtype=np.float32), shapes())), label="value")
@@ -413,30 +418,31 @@ def test_assigning_a_non_tensor_to_a_buffer_raises_type_error(
 def test_assigning_a_parameter_replaces_a_buffer_child_or_plain_attribute(
     nn: Any, cand: Any, data: st.DataObject
 ) -> None:
-    module = new_module(nn)
-    reserved = reserved_names(module)
-    others = fill_parameters(data, nn, cand, module, reserved)
-    name = data.draw(valid_names(reserved | set(others)), label="name")
     kinds = ("buffer", "buffer_nonpersistent", "buffer_none", "child", "child_none", *PLAIN_KINDS)
-    kind = data.draw(st.sampled_from(kinds_for(cand, kinds)), label="held_before")
-    occupy(nn, cand, module, name, kind)
-    param = new_parameter(nn, cand)
-    setattr(module, name, param)
-    assert getattr(module, name) is param, f"module.{name} is not the parameter assigned over a {kind}"
-    listed = names_of(module.named_parameters())
-    assert listed == [*others, name], (
-        f"named_parameters() gave {listed} after assigning a parameter over a {kind}, expected "
-        f"{[*others, name]}"
-    )
-    for what, pairs in (("named_buffers", module.named_buffers()),
-                        ("named_children", module.named_children())):
-        left = names_of(pairs)
-        assert name not in left, f"{what}() still yields {name!r} after a parameter replaced the {kind}"
-    if has(cand, "state_dict"):
-        keys = state_keys(module)
-        assert keys == [*others, name], (
-            f"state_dict() keys are {keys} after a parameter replaced a {kind}, expected {[*others, name]}"
+    for kind in kinds_for(cand, kinds):  # every kind of previous holder, each on a fresh module
+        module = new_module(nn)
+        reserved = reserved_names(module)
+        others = fill_parameters(data, nn, cand, module, reserved)
+        name = draw_valid_name(data, reserved | set(others), f"name for {kind}")
+        occupy(nn, cand, module, name, kind)
+        param = new_parameter(nn, cand)
+        setattr(module, name, param)
+        assert getattr(module, name) is param, f"module.{name} is not the parameter assigned over a {kind}"
+        listed = names_of(module.named_parameters())
+        assert listed == [*others, name], (
+            f"named_parameters() gave {listed} after assigning a parameter over a {kind}, expected "
+            f"{[*others, name]}"
         )
+        for what, pairs in (("named_buffers", module.named_buffers()),
+                            ("named_children", module.named_children())):
+            left = names_of(pairs)
+            assert name not in left, f"{what}() still yields {name!r} after a parameter replaced the {kind}"
+        if has(cand, "state_dict"):
+            keys = state_keys(module)
+            assert keys == [*others, name], (
+                f"state_dict() keys are {keys} after a parameter replaced a {kind}, "
+                f"expected {[*others, name]}"
+            )
 
 
 @pytest.mark.clause("REG-SETATTR-MODULE-REPLACES")
@@ -444,26 +450,27 @@ def test_assigning_a_parameter_replaces_a_buffer_child_or_plain_attribute(
 def test_assigning_a_module_replaces_a_buffer_or_plain_attribute(
     nn: Any, cand: Any, data: st.DataObject
 ) -> None:
-    module = new_module(nn)
-    reserved = reserved_names(module)
-    others = fill_children(data, nn, module, reserved)
-    name = data.draw(valid_names(reserved | set(others)), label="name")
     kinds = ("buffer", "buffer_nonpersistent", "buffer_none", *PLAIN_KINDS)
-    kind = data.draw(st.sampled_from(kinds_for(cand, kinds)), label="held_before")
-    occupy(nn, cand, module, name, kind)
-    child = nn.Module()
-    child.register_parameter("w", new_parameter(nn, cand))
-    setattr(module, name, child)
-    assert getattr(module, name) is child, f"module.{name} is not the module assigned over a {kind}"
-    listed = names_of(module.named_children())
-    assert listed == [*others, name], (
-        f"named_children() gave {listed} after assigning a module over a {kind}, expected {[*others, name]}"
-    )
-    buffers = names_of(module.named_buffers(recurse=False))
-    assert buffers == [], f"named_buffers(recurse=False) gave {buffers} after a module replaced a {kind}"
-    if has(cand, "state_dict"):
-        keys = state_keys(module)
-        assert keys == [f"{name}.w"], f"state_dict() keys are {keys} after a module replaced a {kind}"
+    for kind in kinds_for(cand, kinds):  # every kind of previous holder, each on a fresh module
+        module = new_module(nn)
+        reserved = reserved_names(module)
+        others = fill_children(data, nn, module, reserved)
+        name = draw_valid_name(data, reserved | set(others), f"name for {kind}")
+        occupy(nn, cand, module, name, kind)
+        child = nn.Module()
+        child.register_parameter("w", new_parameter(nn, cand))
+        setattr(module, name, child)
+        assert getattr(module, name) is child, f"module.{name} is not the module assigned over a {kind}"
+        listed = names_of(module.named_children())
+        assert listed == [*others, name], (
+            f"named_children() gave {listed} after assigning a module over a {kind}, "
+            f"expected {[*others, name]}"
+        )
+        buffers = names_of(module.named_buffers(recurse=False))
+        assert buffers == [], f"named_buffers(recurse=False) gave {buffers} after a module replaced a {kind}"
+        if has(cand, "state_dict"):
+            keys = state_keys(module)
+            assert keys == [f"{name}.w"], f"state_dict() keys are {keys} after a module replaced a {kind}"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -594,22 +601,22 @@ def test_reading_a_missing_name_raises_attribute_error(nn: Any, cand: Any, data:
 @given(data=st.data())
 def test_deleting_a_registered_entry_removes_it(nn: Any, cand: Any, data: st.DataObject) -> None:
     module = new_module(nn)
-    names = draw_names(data, nn, 1, 6)
-    kinds = data.draw(st.lists(st.sampled_from(kinds_for(cand, DELETABLE)), min_size=len(names),
-                               max_size=len(names)), label="kinds")
+    kinds = list(kinds_for(cand, DELETABLE))  # one entry of every kind, registered in a drawn order
+    kinds = data.draw(st.permutations(kinds), label="registration_order")
+    names = data.draw(distinct_names(reserved_names(module), len(kinds), len(kinds)), label="names")
     for name, kind in zip(names, kinds, strict=True):
         occupy(nn, cand, module, name, kind)
-    index = data.draw(st.integers(0, len(names) - 1), label="index")
-    target, kind = names[index], kinds[index]
-    before = registered(module)
-    delattr(module, target)
-    with pytest.raises(AttributeError):
-        getattr(module, target)
-    expected = {key: [(n, i) for n, i in pairs if n != target] for key, pairs in before.items()}
-    after = registered(module)
-    assert after == expected, (
-        f"after del module.{target} (a {kind}) the entries are {after}, expected {expected}"
-    )
+    order = data.draw(st.permutations(list(zip(names, kinds, strict=True))), label="deletion_order")
+    for target, kind in order:
+        before = registered(module)
+        delattr(module, target)
+        check_raises(AttributeError, lambda t=target: getattr(module, t),
+                     f"reading module.{target} after del")
+        expected = {key: [(n, i) for n, i in pairs if n != target] for key, pairs in before.items()}
+        after = registered(module)
+        assert after == expected, (
+            f"after del module.{target} (a {kind}) the entries are {after}, expected {expected}"
+        )
 
 
 @pytest.mark.clause("REG-DELATTR-REGISTERED")

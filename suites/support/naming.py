@@ -91,6 +91,11 @@ def valid_names(reserved: Collection[str] = ()) -> st.SearchStrategy[str]:
     return _ANY_VALID.map(partial(_avoiding, frozenset(reserved)))
 
 
+def draw_valid_name(data: st.DataObject, reserved: Collection[str] = (), label: str = "name") -> str:
+    """Draw one valid name not in ``reserved`` (cheaper than drawing from a new ``valid_names`` strategy)."""
+    return _avoiding(frozenset(reserved), data.draw(_ANY_VALID, label=label))
+
+
 def distinct_names(reserved: Collection[str] = (), min_size: int = 1, max_size: int = 5
                    ) -> st.SearchStrategy[list[str]]:
     """A list of different valid names."""
@@ -203,3 +208,18 @@ def registered(module: Any) -> dict[str, list[tuple[str, int]]]:
         "buffers": [(n, id(v)) for n, v in module.named_buffers(recurse=False)],
         "children": [(n, id(v)) for n, v in module.named_children()],
     }
+
+
+def check_raises(exc_type: type[BaseException], call: Any, what: str) -> None:
+    """Call ``call()``; fail, naming ``what``, unless it raises ``exc_type``.
+
+    For tests that check several cases in one example, where pytest.raises would not say which case failed.
+    """
+    try:
+        call()
+    except exc_type:
+        return
+    except Exception as exc:
+        got = f"{type(exc).__name__}({exc})"
+        raise AssertionError(f"{what} raised {got}, expected {exc_type.__name__}") from exc
+    raise AssertionError(f"{what} did not raise, expected {exc_type.__name__}")
