@@ -18,13 +18,31 @@ ORACLE_DIR = nnconform.ROOT / "oracle"
 POISONED_SUITE_ARGS = ["-q", "-p", "no:cacheprovider", "--candidate", "oracle", "-x"]
 
 
-def run_poisoned(cwd: Path, tmp_path: Path, *targets: str) -> subprocess.CompletedProcess[str]:
-    """Poison torch's module system, then run suites against the oracle that ``cwd`` imports first."""
+# Poison first, then import the oracle (from ``oracle_root`` when given, ahead of the checkout's), then
+# run pytest in the same process: the suites use whichever ``oracle`` module is already imported.
+DRIVER = """
+import sys
+from nnconform.poison import poison
+poison()
+if sys.argv[1]:
+    sys.path.insert(0, sys.argv[1])
+import oracle
+assert not sys.argv[1] or oracle.__file__.startswith(sys.argv[1]), oracle.__file__
+import pytest
+raise SystemExit(int(pytest.main(sys.argv[2:])))
+"""
+
+
+def run_poisoned(
+    tmp_path: Path, *targets: str, oracle_root: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Poison torch's module system, then run suites against the oracle."""
     env = dict(os.environ, PYTHONPATH=str(nnconform.ROOT), PYTHONDONTWRITEBYTECODE="1")
     args = [
         sys.executable,
-        "-m",
-        "nnconform.poison",
+        "-c",
+        DRIVER,
+        str(oracle_root or ""),
         *POISONED_SUITE_ARGS,
         "--nnc-results",
         str(tmp_path / "results.jsonl"),
@@ -34,7 +52,7 @@ def run_poisoned(cwd: Path, tmp_path: Path, *targets: str) -> subprocess.Complet
         str(nnconform.ROOT / "pyproject.toml"),
         *targets,
     ]
-    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    return subprocess.run(args, cwd=nnconform.ROOT, env=env, capture_output=True, text=True, timeout=900)
 
 
 @pytest.mark.parametrize(
@@ -95,18 +113,18 @@ def test_poison_makes_torch_module_system_unusable(tmp_path: Path) -> None:
 
 
 def test_suites_pass_on_the_oracle_with_torch_module_system_poisoned(tmp_path: Path) -> None:
-    done = run_poisoned(nnconform.ROOT, tmp_path, str(nnconform.SUITES_DIR))
+    done = run_poisoned(tmp_path, str(nnconform.SUITES_DIR))
     assert done.returncode == 0, (
         f"suites failed on the poisoned oracle:\n{done.stdout[-6000:]}\n{done.stderr[-3000:]}"
     )
     assert " passed" in done.stdout
 
 
-def _oracle_copy(tmp_path: Path, prepend: str) -> Path:
+def _oracle_copy(tmp_path: Path, addition: str) -> Path:
     root = tmp_path / "changed"
     shutil.copytree(ORACLE_DIR, root / "oracle", ignore=shutil.ignore_patterns("__pycache__"))
     module = root / "oracle" / "module.py"
-    module.write_text(prepend + module.read_text(encoding="utf-8"), encoding="utf-8")
+    module.write_text(module.read_text(encoding="utf-8") + "\n" + addition, encoding="utf-8")
     return root
 
 
@@ -124,6 +142,8 @@ def test_independence_check_fails_when_oracle_builds_on_torch_module(tmp_path: P
     )
     root = _oracle_copy(tmp_path, borrow)
     assert check_tree(root / "oracle") == [], "this borrowing is meant to slip past the static check"
-    done = run_poisoned(root, tmp_path, str(nnconform.SUITES_DIR / "test_registration_register.py"))
+    done = run_poisoned(
+        tmp_path, str(nnconform.SUITES_DIR / "test_registration_register.py"), oracle_root=root
+    )
     assert done.returncode != 0, "the poisoned run passed although the oracle instantiates torch.nn.Module"
     assert "nnconform poison" in done.stdout + done.stderr
