@@ -7,6 +7,7 @@ every finished item on disk.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -25,7 +26,8 @@ class ResultsWriter:
     def write(self, record: dict[str, Any]) -> None:
         self._fh.write(json.dumps(record, sort_keys=True, default=str) + "\n")
         self._fh.flush()
-        os.fsync(self._fh.fileno())
+        with contextlib.suppress(OSError):  # /dev/null or a pipe: nothing to make durable
+            os.fsync(self._fh.fileno())
 
     def close(self) -> None:
         self._fh.close()
