@@ -26,9 +26,12 @@ from suites.support.naming import (
     class_attribute_module,
     distinct_names,
     dotted_names,
+    draw_names,
     draw_valid_name,
     has,
     kinds_for,
+    names_of,
+    new_module,
     new_parameter,
     new_tensor,
     non_str_names,
@@ -37,28 +40,14 @@ from suites.support.naming import (
     registered,
     reserved_names,
     shapes,
+    state_keys,
     valid_names,
 )
 
 
-def new_module(nn: Any) -> Any:
-    return nn.Module()
-
-
-def names_of(pairs: Any) -> list[str]:
-    return [n for n, _ in pairs]
-
-
-def state_keys(module: Any) -> list[str]:
-    return list(module.state_dict().keys())
-
-
-def draw_names(data: st.DataObject, nn: Any, min_size: int = 1, max_size: int = 5) -> list[str]:
-    return data.draw(distinct_names(reserved_names(new_module(nn)), min_size, max_size), label="names")
-
-
-def taken_cases(data: st.DataObject, nn: Any, cand: Any, allowed_kinds: tuple[str, ...]
-                ) -> Iterator[tuple[Any, str, str, Any]]:
+def taken_cases(
+    data: st.DataObject, nn: Any, cand: Any, allowed_kinds: tuple[str, ...]
+) -> Iterator[tuple[Any, str, str, Any]]:
     """Fresh modules with one name taken: once per kind in ``allowed_kinds``, once per class attribute.
 
     Yields (module, name, kind, value the name reads as before the call under test).
@@ -143,9 +132,6 @@ def call_before_init(nn: Any, route: str, method: str, *args: Any) -> None:
     else:
         bare = nn.Module.__new__(nn.Module)
         getattr(bare, method)(*args)
-
-
-
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -264,8 +250,12 @@ def test_register_parameter_dotted_name_raises_key_error(nn: Any, cand: Any, dat
     module = new_module(nn)
     name = data.draw(dotted_names(), label="name")
     # The name is checked before the value, so an invalid value changes nothing.
-    value = data.draw(st.one_of(st.builds(new_parameter, st.just(nn), st.just(cand)), st.none(),
-                                non_parameter_values(nn, cand)), label="value")
+    value = data.draw(
+        st.one_of(
+            st.builds(new_parameter, st.just(nn), st.just(cand)), st.none(), non_parameter_values(nn, cand)
+        ),
+        label="value",
+    )
     with pytest.raises(KeyError):
         module.register_parameter(name, value)
     assert not hasattr(module, name), f"register_parameter({name!r}, ...) raised but left the name readable"
@@ -393,8 +383,9 @@ def test_register_buffer_is_persistent_by_default(nn: Any, cand: Any, data: st.D
     assert keys == sorted(names), f"state_dict() keys are {keys}, expected every buffer {sorted(names)}"
 
 
-def draw_buffer_plan(data: st.DataObject, nn: Any, cand: Any, with_none: bool
-                     ) -> list[tuple[str, bool, bool]]:
+def draw_buffer_plan(
+    data: st.DataObject, nn: Any, cand: Any, with_none: bool
+) -> list[tuple[str, bool, bool]]:
     """(name, persistent, is_none) for a few buffers."""
     names = draw_names(data, nn, 1, 6)
     n = len(names)
@@ -653,8 +644,9 @@ def test_register_module_raises_what_add_module_raises(nn: Any, cand: Any, data:
     elif case == "empty":
         name = ""
     elif case == "taken":
-        kind = data.draw(st.sampled_from(kinds_for(cand, (*PARAMETER_KINDS, *BUFFER_KINDS, "plain_int"))),
-                         label="kind")
+        kind = data.draw(
+            st.sampled_from(kinds_for(cand, (*PARAMETER_KINDS, *BUFFER_KINDS, "plain_int"))), label="kind"
+        )
         name = data.draw(st.sampled_from(("w", *CLASS_ATTRIBUTES)), label="name")
         if name == "w":
             for m in modules:
@@ -662,8 +654,10 @@ def test_register_module_raises_what_add_module_raises(nn: Any, cand: Any, data:
     else:
         name = draw_valid_name(data, reserved_names(modules[0]), "name")
         value = data.draw(non_module_values(nn, cand), label="value")
-    got = {adder: outcome(lambda m=m, adder=adder: getattr(m, adder)(name, value))
-           for m, adder in zip(modules, ADDERS, strict=True)}
+    got = {
+        adder: outcome(lambda m=m, adder=adder: getattr(m, adder)(name, value))
+        for m, adder in zip(modules, ADDERS, strict=True)
+    }
     assert got["add_module"] is not None, f"setup: add_module({name!r}, {value!r}) did not raise"
     assert got["register_module"] is got["add_module"], (
         f"register_module({name!r}, ...) raised {got['register_module']}, add_module raised "
@@ -739,8 +733,15 @@ def test_add_module_again_replaces_in_place(nn: Any, data: st.DataObject) -> Non
 def test_add_module_non_module_value_raises_type_error(nn: Any, cand: Any, data: st.DataObject) -> None:
     module = new_module(nn)
     # add_module checks the value before the name, so even an invalid name gives TypeError.
-    name = data.draw(st.one_of(valid_names(reserved_names(module)), valid_names(reserved_names(module)),
-                               dotted_names(), st.just("")), label="name")
+    name = data.draw(
+        st.one_of(
+            valid_names(reserved_names(module)),
+            valid_names(reserved_names(module)),
+            dotted_names(),
+            st.just(""),
+        ),
+        label="name",
+    )
     value = data.draw(non_module_values(nn, cand), label="value")
     with pytest.raises(TypeError):
         module.add_module(name, value)

@@ -23,9 +23,12 @@ from suites.support.naming import (
     check_raises,
     distinct_names,
     dotted_names,
+    draw_names,
     draw_valid_name,
     has,
     kinds_for,
+    names_of,
+    new_module,
     new_parameter,
     new_tensor,
     occupy,
@@ -33,24 +36,9 @@ from suites.support.naming import (
     registered,
     reserved_names,
     shapes,
+    state_keys,
     valid_names,
 )
-
-
-def new_module(nn: Any) -> Any:
-    return nn.Module()
-
-
-def names_of(pairs: Any) -> list[str]:
-    return [n for n, _ in pairs]
-
-
-def state_keys(module: Any) -> list[str]:
-    return list(module.state_dict().keys())
-
-
-def draw_names(data: st.DataObject, nn: Any, min_size: int = 1, max_size: int = 5) -> list[str]:
-    return data.draw(distinct_names(reserved_names(new_module(nn)), min_size, max_size), label="names")
 
 
 def draw_name(data: st.DataObject, module: Any, label: str = "name") -> str:
@@ -78,23 +66,26 @@ def tensors(cand: Any) -> st.SearchStrategy[Any]:
 def fill_buffers(data: st.DataObject, nn: Any, cand: Any, module: Any) -> list[tuple[str, bool]]:
     """Register a few buffers with drawn persistence; return (name, persistent) in registration order."""
     names = draw_names(data, nn, 1, 5)
-    flags = data.draw(st.lists(persistence_flags(cand), min_size=len(names), max_size=len(names)),
-                      label="persistent")
+    flags = data.draw(
+        st.lists(persistence_flags(cand), min_size=len(names), max_size=len(names)), label="persistent"
+    )
     for name, persistent in zip(names, flags, strict=True):
         add_buffer(module, name, new_tensor(cand), persistent)
     return list(zip(names, flags, strict=True))
 
 
-def fill_parameters(data: st.DataObject, nn: Any, cand: Any, module: Any, reserved: set[str],
-                    max_size: int = 4) -> list[str]:
+def fill_parameters(
+    data: st.DataObject, nn: Any, cand: Any, module: Any, reserved: set[str], max_size: int = 4
+) -> list[str]:
     names = data.draw(distinct_names(reserved, 0, max_size), label="other_parameters")
     for name in names:
         module.register_parameter(name, new_parameter(nn, cand))
     return names
 
 
-def fill_children(data: st.DataObject, nn: Any, module: Any, reserved: set[str], max_size: int = 4
-                  ) -> list[str]:
+def fill_children(
+    data: st.DataObject, nn: Any, module: Any, reserved: set[str], max_size: int = 4
+) -> list[str]:
     names = data.draw(distinct_names(reserved, 0, max_size), label="other_children")
     for name in names:
         module.add_module(name, nn.Module())
@@ -105,14 +96,22 @@ def buffer_objects(nn: Any, cand: Any) -> list[st.SearchStrategy[Any]]:
     """nn.Buffer values, where the candidate has nn.Buffer (none otherwise)."""
     if not (has(cand, "buffer_class") and hasattr(nn, "Buffer")):
         return []
+
     def make(shape: tuple[int, ...], persistent: bool) -> Any:
         return nn.Buffer(new_tensor(cand, shape), persistent=persistent)
 
     return [st.builds(make, shapes(), persistence_flags(cand))]
 
 
-DELETABLE = ("parameter", "parameter_none", "buffer", "buffer_nonpersistent", "buffer_none", "child",
-             "child_none")
+DELETABLE = (
+    "parameter",
+    "parameter_none",
+    "buffer",
+    "buffer_nonpersistent",
+    "buffer_none",
+    "child",
+    "child_none",
+)
 
 
 def early_assigner(nn: Any, name: str, value: Any) -> type:
@@ -147,8 +146,10 @@ def test_assigning_a_parameter_registers_it(nn: Any, cand: Any, data: st.DataObj
     for name, param in latest.items():
         assert yielded[name] is param, f"named_parameters() yields another object under {name!r}"
         assert getattr(module, name) is param, f"module.{name} is not the parameter last assigned to it"
-    for what, pairs in (("named_buffers", module.named_buffers()),
-                        ("named_children", module.named_children())):
+    for what, pairs in (
+        ("named_buffers", module.named_buffers()),
+        ("named_children", module.named_children()),
+    ):
         listed = names_of(pairs)
         assert listed == [], f"{what}() gave {listed} after assigning only parameters"
 
@@ -171,8 +172,10 @@ def test_assigning_a_module_registers_a_child(nn: Any, data: st.DataObject) -> N
     descendants = dict(module.named_modules())
     for name, child in latest.items():
         assert descendants.get(name) is child, f"named_modules() did not yield the child under {name!r}"
-    for what, pairs in (("named_parameters", module.named_parameters()),
-                        ("named_buffers", module.named_buffers())):
+    for what, pairs in (
+        ("named_parameters", module.named_parameters()),
+        ("named_buffers", module.named_buffers()),
+    ):
         listed = names_of(pairs)
         assert listed == [], f"{what}() gave {listed} after assigning only (empty) modules"
 
@@ -191,8 +194,10 @@ def test_assigning_a_tensor_to_a_new_name_makes_a_plain_attribute(
     setattr(module, name, value)
     got = getattr(module, name)
     assert got is value, f"module.{name} after assigning a tensor (over {before}) gave {got!r}"
-    for what, pairs in (("named_parameters", module.named_parameters()),
-                        ("named_buffers", module.named_buffers())):
+    for what, pairs in (
+        ("named_parameters", module.named_parameters()),
+        ("named_buffers", module.named_buffers()),
+    ):
         listed = names_of(pairs)
         assert listed == [], f"{what}() gave {listed} after assigning a plain tensor to {name!r}"
     keys = state_keys(module)
@@ -355,8 +360,15 @@ def test_assigning_a_non_parameter_to_a_parameter_raises_type_error(
     if none_slot:
         module.register_parameter(target, None)
     old = getattr(module, target)
-    value = data.draw(st.one_of(tensors(cand), plain_values().filter(lambda v: v is not None),
-                                st.builds(nn.Module), *buffer_objects(nn, cand)), label="value")
+    value = data.draw(
+        st.one_of(
+            tensors(cand),
+            plain_values().filter(lambda v: v is not None),
+            st.builds(nn.Module),
+            *buffer_objects(nn, cand),
+        ),
+        label="value",
+    )
     before = registered(module)
     with pytest.raises(TypeError):
         setattr(module, target, value)
@@ -375,8 +387,10 @@ def test_assigning_a_non_module_to_a_child_raises_type_error(nn: Any, cand: Any,
     if data.draw(st.booleans(), label="none_slot"):
         module.add_module(target, None)
     old = getattr(module, target)
-    value = data.draw(st.one_of(tensors(cand), plain_values().filter(lambda v: v is not None),
-                                *buffer_objects(nn, cand)), label="value")
+    value = data.draw(
+        st.one_of(tensors(cand), plain_values().filter(lambda v: v is not None), *buffer_objects(nn, cand)),
+        label="value",
+    )
     before = registered(module)
     with pytest.raises(TypeError):
         setattr(module, target, value)
@@ -394,8 +408,13 @@ def test_assigning_a_non_tensor_to_a_buffer_raises_type_error(
     if data.draw(st.booleans(), label="none_slot"):
         add_buffer(module, target, None, dict(plan)[target])
     old = getattr(module, target)
-    value = data.draw(st.one_of(plain_values().filter(lambda v: v is not None),
-                                st.builds(lambda s: np.zeros(s, dtype=np.float32), shapes())), label="value")
+    value = data.draw(
+        st.one_of(
+            plain_values().filter(lambda v: v is not None),
+            st.builds(lambda s: np.zeros(s, dtype=np.float32), shapes()),
+        ),
+        label="value",
+    )
     before = registered(module)
     keys_before = state_keys(module) if has(cand, "state_dict") else []
     with pytest.raises(TypeError):
@@ -433,8 +452,10 @@ def test_assigning_a_parameter_replaces_a_buffer_child_or_plain_attribute(
             f"named_parameters() gave {listed} after assigning a parameter over a {kind}, expected "
             f"{[*others, name]}"
         )
-        for what, pairs in (("named_buffers", module.named_buffers()),
-                            ("named_children", module.named_children())):
+        for what, pairs in (
+            ("named_buffers", module.named_buffers()),
+            ("named_children", module.named_children()),
+        ):
             left = names_of(pairs)
             assert name not in left, f"{what}() still yields {name!r} after a parameter replaced the {kind}"
         if has(cand, "state_dict"):
@@ -506,8 +527,14 @@ def test_assigning_a_parameter_or_module_before_init_raises_attribute_error(
     nn: Any, cand: Any, data: st.DataObject
 ) -> None:
     name = draw_name(data, new_module(nn))
-    value = data.draw(st.one_of(st.builds(new_parameter, st.just(nn), st.just(cand), shapes()),
-                                st.builds(nn.Module), *buffer_objects(nn, cand)), label="value")
+    value = data.draw(
+        st.one_of(
+            st.builds(new_parameter, st.just(nn), st.just(cand), shapes()),
+            st.builds(nn.Module),
+            *buffer_objects(nn, cand),
+        ),
+        label="value",
+    )
     with pytest.raises(AttributeError):
         early_assigner(nn, name, value)()
 
@@ -586,12 +613,19 @@ def test_a_buffer_object_over_a_buffer_brings_its_own_persistence(
 def test_reading_a_missing_name_raises_attribute_error(nn: Any, cand: Any, data: st.DataObject) -> None:
     module = new_module(nn)
     present = draw_names(data, nn, 0, 6)
-    kinds = data.draw(st.lists(st.sampled_from(kinds_for(cand, (*DELETABLE, "plain_int"))),
-                               min_size=len(present), max_size=len(present)), label="kinds")
+    kinds = data.draw(
+        st.lists(
+            st.sampled_from(kinds_for(cand, (*DELETABLE, "plain_int"))),
+            min_size=len(present),
+            max_size=len(present),
+        ),
+        label="kinds",
+    )
     for name, kind in zip(present, kinds, strict=True):
         occupy(nn, cand, module, name, kind)
-    missing = data.draw(st.one_of(valid_names(reserved_names(module) | set(present)), dotted_names()),
-                        label="missing")
+    missing = data.draw(
+        st.one_of(valid_names(reserved_names(module) | set(present)), dotted_names()), label="missing"
+    )
     with pytest.raises(AttributeError):
         getattr(module, missing)
     assert not hasattr(module, missing), f"hasattr(module, {missing!r}) is True for a name never set"
@@ -610,8 +644,9 @@ def test_deleting_a_registered_entry_removes_it(nn: Any, cand: Any, data: st.Dat
     for target, kind in order:
         before = registered(module)
         delattr(module, target)
-        check_raises(AttributeError, lambda t=target: getattr(module, t),
-                     f"reading module.{target} after del")
+        check_raises(
+            AttributeError, lambda t=target: getattr(module, t), f"reading module.{target} after del"
+        )
         expected = {key: [(n, i) for n, i in pairs if n != target] for key, pairs in before.items()}
         after = registered(module)
         assert after == expected, (
@@ -664,8 +699,9 @@ def test_deleting_a_non_persistent_buffer_forgets_its_mark(nn: Any, cand: Any, d
 def test_deleting_a_plain_attribute_removes_it(nn: Any, cand: Any, data: st.DataObject) -> None:
     module = new_module(nn)
     names = draw_names(data, nn, 1, 4)
-    kinds = data.draw(st.lists(st.sampled_from(PLAIN_KINDS), min_size=len(names), max_size=len(names)),
-                      label="kinds")
+    kinds = data.draw(
+        st.lists(st.sampled_from(PLAIN_KINDS), min_size=len(names), max_size=len(names)), label="kinds"
+    )
     values = {name: occupy(nn, cand, module, name, kind) for name, kind in zip(names, kinds, strict=True)}
     target = data.draw(st.sampled_from(names), label="target")
     delattr(module, target)
@@ -683,8 +719,9 @@ def test_deleting_a_missing_name_raises_attribute_error(nn: Any, cand: Any, data
     for name in present:
         kind = data.draw(st.sampled_from(("parameter", "buffer", "child", "plain_int")), label="kind")
         occupy(nn, cand, module, name, kind)
-    missing = data.draw(st.one_of(valid_names(reserved_names(module) | set(present)), dotted_names()),
-                        label="missing")
+    missing = data.draw(
+        st.one_of(valid_names(reserved_names(module) | set(present)), dotted_names()), label="missing"
+    )
     before = registered(module)
     with pytest.raises(AttributeError):
         delattr(module, missing)

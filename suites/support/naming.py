@@ -40,7 +40,13 @@ OCCUPANT_KINDS = PARAMETER_KINDS + BUFFER_KINDS + CHILD_KINDS + PLAIN_KINDS
 # methods, the instance attribute "training" that __init__ sets, and a dunder.
 OWN_CLASS_ATTRIBUTES = ("helper", "prop", "const", "static", "klass")
 INHERITED_ATTRIBUTES = (
-    "forward", "train", "parameters", "state_dict", "register_buffer", "training", "__class__",
+    "forward",
+    "train",
+    "parameters",
+    "state_dict",
+    "register_buffer",
+    "training",
+    "__class__",
 )
 CLASS_ATTRIBUTES = OWN_CLASS_ATTRIBUTES + INHERITED_ATTRIBUTES
 
@@ -96,8 +102,9 @@ def draw_valid_name(data: st.DataObject, reserved: Collection[str] = (), label: 
     return _avoiding(frozenset(reserved), data.draw(_ANY_VALID, label=label))
 
 
-def distinct_names(reserved: Collection[str] = (), min_size: int = 1, max_size: int = 5
-                   ) -> st.SearchStrategy[list[str]]:
+def distinct_names(
+    reserved: Collection[str] = (), min_size: int = 1, max_size: int = 5
+) -> st.SearchStrategy[list[str]]:
     """A list of different valid names."""
     return st.lists(valid_names(reserved), min_size=min_size, max_size=max_size, unique=True)
 
@@ -223,3 +230,19 @@ def check_raises(exc_type: type[BaseException], call: Any, what: str) -> None:
         got = f"{type(exc).__name__}({exc})"
         raise AssertionError(f"{what} raised {got}, expected {exc_type.__name__}") from exc
     raise AssertionError(f"{what} did not raise, expected {exc_type.__name__}")
+
+
+def new_module(nn: Any) -> Any:
+    return nn.Module()
+
+
+def names_of(pairs: Any) -> list[str]:
+    return [n for n, _ in pairs]
+
+
+def state_keys(module: Any) -> list[str]:
+    return list(module.state_dict().keys())
+
+
+def draw_names(data: st.DataObject, nn: Any, min_size: int = 1, max_size: int = 5) -> list[str]:
+    return data.draw(distinct_names(reserved_names(new_module(nn)), min_size, max_size), label="names")
