@@ -24,7 +24,7 @@ def tensor(values, dtype="float32"):
 def make_candidate() -> Candidate:
     import oracle
 
-    ns = SimpleNamespace(Module=oracle.Module, Parameter=oracle.Parameter, Buffer=oracle.Buffer)
+    ns = SimpleNamespace(**{name: getattr(oracle, name) for name in oracle.__all__})
     lacks: set[str] = set()
     return Candidate(
         name="oracle",

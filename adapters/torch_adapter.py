@@ -9,19 +9,48 @@ from adapters.base import Candidate
 TORCH_PRELUDE = """\
 import torch
 from torch import nn
+from torch.nn.modules import module as _module_py
+from torch.utils.hooks import RemovableHandle
+
+# nnconform's `nn` also holds the global hook registration functions and RemovableHandle
+for _name in dir(_module_py):
+    if _name.startswith("register_module_"):
+        setattr(nn, _name, getattr(_module_py, _name))
+nn.RemovableHandle = RemovableHandle
 
 
 def tensor(values, dtype="float32"):
     return torch.tensor(values, dtype=getattr(torch, dtype))
 """
 
+# The global (all-module) hook registration functions live in torch.nn.modules.module, not torch.nn.
+GLOBAL_HOOK_FUNCTIONS = (
+    "register_module_forward_pre_hook",
+    "register_module_forward_hook",
+    "register_module_backward_hook",
+    "register_module_full_backward_pre_hook",
+    "register_module_full_backward_hook",
+    "register_module_buffer_registration_hook",
+    "register_module_module_registration_hook",
+    "register_module_parameter_registration_hook",
+)
+
 
 def torch_namespace() -> SimpleNamespace:
-    """The parts of ``torch.nn`` the suites drive, as a namespace."""
+    """The parts of torch the suites drive, as one ``nn`` namespace: every public name of ``torch.nn``
+    (``Module``, ``Parameter``, ``Buffer``, containers, layers, lazy classes, ``init``), the global hook
+    registration functions, and ``RemovableHandle``."""
     from torch import nn
+    from torch.nn.modules import module as module_py
+    from torch.utils.hooks import RemovableHandle
 
-    names = ("Module", "Parameter", "Buffer")
-    return SimpleNamespace(**{n: getattr(nn, n) for n in names if hasattr(nn, n)})
+    names = {n: getattr(nn, n) for n in dir(nn) if not n.startswith("_")}
+    names["init"] = nn.init
+    for fn in GLOBAL_HOOK_FUNCTIONS:
+        if hasattr(module_py, fn):
+            names[fn] = getattr(module_py, fn)
+    names["RemovableHandle"] = RemovableHandle
+    return SimpleNamespace(**names)
 
 
 def make_candidate() -> Candidate:

@@ -15,7 +15,9 @@ from types import SimpleNamespace
 import nnconform
 from adapters.base import Candidate
 
-AREA_MODULES = ("mutants.registration",)
+AREA_MODULES = tuple(
+    f"mutants.{area}" for area in ("registration", "hooks", "state_dict", "apply", "containers", "init", "lazy")
+)
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
 
+from oracle.apply import TransferMixin
+from oracle.hooks import HooksMixin
 from oracle.parameter import Buffer, Parameter
+from oracle.state_dict import StateDictMixin
 
 __all__ = ["Module"]
 
@@ -64,8 +66,13 @@ def _forward_unimplemented(self: Module, *args: Any, **kwargs: Any) -> Any:
     raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
 
-class Module:
-    """Base class of the oracle's modules: a tree of named parameters, buffers and child modules."""
+class Module(HooksMixin, StateDictMixin, TransferMixin):
+    """Base class of the oracle's modules: a tree of named parameters, buffers and child modules.
+
+    Registration, attribute routing, lookup, iteration and repr live here; hooks and calling in
+    ``oracle/hooks.py``, state_dict in ``oracle/state_dict.py``, device/dtype transfer in
+    ``oracle/apply.py`` (mixins, one file per spec area).
+    """
 
     dump_patches: bool = False
     _version: int = 1
@@ -88,6 +95,7 @@ class Module:
         init(self, "_buffers", {})
         init(self, "_non_persistent_buffers_set", set())
         init(self, "_modules", {})
+        self._init_hook_registries()
 
     # --- the single write path per kind (registration hooks go here) ----------------------------
 
@@ -564,56 +572,6 @@ class Module:
             child.apply(fn)
         fn(self)
         return self
-
-    # --- state_dict (minimal: no hooks, no _metadata, no extra state yet) -------------------------
-
-    def _save_to_state_dict(self, destination: dict[str, Any], prefix: str, keep_vars: bool) -> None:
-        """Put this module's own non-None parameters, then non-None persistent buffers, into
-        ``destination`` under ``prefix`` (detached unless ``keep_vars``)."""
-        for name, param in self._parameters.items():
-            if param is not None:
-                destination[prefix + name] = param if keep_vars else param.detach()
-        non_persistent = self._non_persistent_buffers_set
-        for name, buf in self._buffers.items():
-            if buf is not None and name not in non_persistent:
-                destination[prefix + name] = buf if keep_vars else buf.detach()
-
-    def state_dict(
-        self, *args: Any, destination: Any = None, prefix: str = "", keep_vars: bool = False
-    ) -> Any:
-        """Own state (see ``_save_to_state_dict``), then each non-None child slot under
-        ``prefix + name + "."``; a module held by several slots appears under each. Returns
-        ``destination`` (a new OrderedDict when None). Positional arguments are accepted in the
-        order (destination, prefix, keep_vars) with a FutureWarning.
-        Clauses: REG-PARAM-NONE, REG-BUF-REGISTER, REG-BUF-NONPERSISTENT, REG-BUF-NONE,
-        REG-SETATTR-TENSOR-NEW.
-        """
-        if args:
-            warnings.warn(
-                "state_dict(): positional arguments are deprecated, pass destination, prefix and "
-                "keep_vars by keyword",
-                FutureWarning,
-                stacklevel=2,
-            )
-            if destination is None:
-                destination = args[0]
-            if len(args) > 1 and prefix == "":
-                prefix = args[1]
-            if len(args) > 2 and keep_vars is False:
-                keep_vars = args[2]
-        if destination is None:
-            destination = OrderedDict()
-        self._save_to_state_dict(destination, prefix, keep_vars)
-        for name, child in self._modules.items():
-            if child is not None:
-                child.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
-        return destination
-
-    # --- calling ----------------------------------------------------------------------------------
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Run ``forward`` (hooks will wrap this call)."""
-        return self.forward(*args, **kwargs)
 
     # --- representation ---------------------------------------------------------------------------
 

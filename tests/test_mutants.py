@@ -1,7 +1,8 @@
-"""Every registration mutant is caught: the suites, run against it, fail at least one clause test.
+"""Every mutant is caught: the suites of its area, run against it, fail at least one clause test.
 
 Each mutant runs in its own pytest subprocess with ``-x`` (stop at the first failure) and the
-``mutation`` hypothesis profile (no shrinking), so a caught mutant costs a few seconds.
+``mutation`` hypothesis profile (no shrinking) over its own area's suite files, so a caught mutant costs
+a few seconds. (The mutation-score command runs every suite against every mutant.)
 """
 
 from __future__ import annotations
@@ -12,36 +13,53 @@ from pathlib import Path
 
 import pytest
 
-from mutants.catalog import Mutant, all_mutants
+from mutants.catalog import all_mutants
+from nnconform import ROOT
 from nnconform.results import read_results
 from tests.helpers import run_pytest, tail
 
-AREA = "registration"
-MIN_MUTANTS = 10
+# the least number of mutants each area's catalog must hold (the issues that built each area ask for these)
+MIN_MUTANTS = {"registration": 10}
 MUTANT_TIMEOUT_S = 600
 CONTROL = "mutants.registration:control_candidate"
-SLUG = re.compile(r"reg(-[a-z0-9]+)+")
+AREA_PREFIX = {
+    "registration": "reg",
+    "hooks": "hook",
+    "state_dict": "sd",
+    "apply": "apply",
+    "containers": "cont",
+    "init": "init",
+    "lazy": "lazy",
+}
 
 # pytest's exit codes: 0 all passed (the mutant survived), 1 some tests failed (caught),
 # 2 interrupted / collection error, 3 internal error, 4 usage error.
 EXIT_TESTS_FAILED = 1
 
 
-def area_mutants() -> dict[str, Mutant]:
-    return {mid: m for mid, m in all_mutants().items() if m.area == AREA}
+def area_suites(area: str) -> list[str]:
+    """The suite files of one area (``suites/test_<area>_*.py``), as paths relative to the root."""
+    files = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "suites").glob(f"test_{area}_*.py"))
+    assert files, f"area {area!r} has no suite files"
+    return files
 
 
-def test_catalog_holds_enough_registration_mutants() -> None:
+@pytest.mark.parametrize("area", sorted(MIN_MUTANTS))
+def test_catalog_holds_enough_mutants(area: str) -> None:
+    mutants = {mid: m for mid, m in all_mutants().items() if m.area == area}
+    assert len(mutants) >= MIN_MUTANTS[area], f"only {len(mutants)} {area} mutants: {sorted(mutants)}"
+
+
+def test_catalog_entries_are_well_formed() -> None:
     catalog = all_mutants()
-    mutants = area_mutants()
-    assert len(mutants) >= MIN_MUTANTS, f"only {len(mutants)} {AREA} mutants: {sorted(mutants)}"
     for mid, entry in catalog.items():
         assert entry.id == mid, f"mutant {mid!r} is catalogued under another id ({entry.id!r})"
-    for mid, entry in mutants.items():
-        assert SLUG.fullmatch(mid), f"mutant id {mid!r} is not a lowercase reg- slug"
+        assert entry.area in AREA_PREFIX, f"mutant {mid!r} names an unknown area {entry.area!r}"
+        slug = re.compile(re.escape(AREA_PREFIX[entry.area]) + r"(-[a-z0-9]+)+")
+        assert slug.fullmatch(mid), f"mutant id {mid!r} is not a lowercase {AREA_PREFIX[entry.area]}- slug"
         assert entry.description.strip(), f"mutant {mid!r} has an empty description"
         assert "\n" not in entry.description, f"mutant {mid!r} has a multi-line description"
-    descriptions = [m.description for m in mutants.values()]
+    descriptions = [m.description for m in catalog.values()]
     assert len(set(descriptions)) == len(descriptions), "two mutants share a description"
 
 
@@ -66,13 +84,13 @@ def test_control_without_a_bug_passes_the_suites(tmp_path: Path) -> None:
     assert items and not bad, f"the control candidate has items that did not pass: {bad}"
 
 
-@pytest.mark.parametrize("mutant_id", sorted(area_mutants()))
+@pytest.mark.parametrize("mutant_id", sorted(all_mutants()))
 def test_mutant_is_caught(mutant_id: str, tmp_path: Path, record_property: pytest.RecordProperty) -> None:
-    entry = area_mutants()[mutant_id]
+    entry = all_mutants()[mutant_id]
     results = tmp_path / "results.jsonl"
     started = time.perf_counter()
     done = run_pytest(
-        "suites",
+        *area_suites(entry.area),
         "-x",
         "-q",
         "--candidate",
