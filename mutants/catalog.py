@@ -16,7 +16,8 @@ import nnconform
 from adapters.base import Candidate
 
 AREA_MODULES = tuple(
-    f"mutants.{area}" for area in ("registration", "hooks", "state_dict", "apply", "containers", "init", "lazy")
+    f"mutants.{area}"
+    for area in ("registration", "hooks", "state_dict", "apply", "containers", "init", "lazy")
 )
 
 
@@ -26,18 +27,24 @@ class Mutant:
     area: str
     description: str
     build: Callable[[], SimpleNamespace]
+    # why the suites cannot catch it, for a mutant known to survive (equivalent to torch, or a gap an
+    # issue note describes); empty for every mutant the suites must catch
+    survives: str = ""
 
 
 _CATALOG: dict[str, Mutant] = {}
 
 
-def mutant(mutant_id: str, area: str, description: str) -> Callable[[Callable[[], SimpleNamespace]], Mutant]:
-    """Declare a mutant; ``description`` says in one line which bug it has."""
+def mutant(
+    mutant_id: str, area: str, description: str, survives: str = ""
+) -> Callable[[Callable[[], SimpleNamespace]], Mutant]:
+    """Declare a mutant; ``description`` says in one line which bug it has, ``survives`` (rarely) why the
+    suites cannot catch it."""
 
     def register(build: Callable[[], SimpleNamespace]) -> Mutant:
         if mutant_id in _CATALOG:
             raise ValueError(f"mutant id {mutant_id!r} is declared twice")
-        entry = Mutant(mutant_id, area, description, build)
+        entry = Mutant(mutant_id, area, description, build, survives)
         _CATALOG[mutant_id] = entry
         return entry
 
@@ -58,6 +65,11 @@ def all_mutants() -> dict[str, Mutant]:
     for name in AREA_MODULES:
         importlib.import_module(name)
     return dict(_CATALOG)
+
+
+def known_survivors() -> dict[str, str]:
+    """Mutant id -> why it survives, for the mutants declared as known survivors."""
+    return {mid: m.survives for mid, m in all_mutants().items() if m.survives}
 
 
 def candidate(mutant_id: str) -> Candidate:
