@@ -60,9 +60,21 @@ def _classes_to_poison() -> list[type]:
     return [c for c in classes if c.__module__.startswith("torch")]
 
 
+# Tensor-level machinery that torch imports lazily, on first use, and that itself imports torch.nn's
+# module system: creating tensors on the meta device goes through torch._dynamo, which imports
+# torch.nn.modules.lazy. Loaded before poisoning so that plain tensor work still runs afterwards; the
+# module classes it defines are poisoned with the rest.
+PRELOADED = ("torch._dynamo",)
+
+
 def poison() -> None:
+    import importlib
+
     import torch
     import torch.nn.init as init
+
+    for name in PRELOADED:
+        importlib.import_module(name)
 
     for cls in _classes_to_poison():
         for name, value in list(vars(cls).items()):

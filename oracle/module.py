@@ -24,7 +24,7 @@ from typing import Any
 import torch
 
 from oracle.apply import TransferMixin
-from oracle.hooks import HooksMixin
+from oracle.hooks import HooksMixin, run_registration_hooks
 from oracle.parameter import Buffer, Parameter
 from oracle.state_dict import StateDictMixin
 
@@ -100,10 +100,13 @@ class Module(HooksMixin, StateDictMixin, TransferMixin):
     # --- the single write path per kind (registration hooks go here) ----------------------------
 
     def _store_parameter(self, name: str, param: Parameter | None) -> None:
-        # torch runs parameter registration hooks only when ``param`` is not None.
+        # torch runs parameter registration hooks only when ``param`` is not None (HOOK-REG-PARAM).
+        if param is not None:
+            param = run_registration_hooks("parameter", self, name, param)
         self._parameters[name] = param
 
     def _store_buffer(self, name: str, tensor: torch.Tensor | None, persistent: bool) -> None:
+        tensor = run_registration_hooks("buffer", self, name, tensor)  # HOOK-REG-BUFFER
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -114,6 +117,7 @@ class Module(HooksMixin, StateDictMixin, TransferMixin):
         # ``registry`` is the child dict fetched by the caller (``__setattr__`` reads it up front).
         if registry is None:
             registry = self._modules
+        module = run_registration_hooks("module", self, name, module)  # HOOK-REG-MODULE
         registry[name] = module
 
     # --- registration -----------------------------------------------------------------------------
@@ -626,3 +630,4 @@ class Module(HooksMixin, StateDictMixin, TransferMixin):
         self.__dict__.update(state)
         if "_non_persistent_buffers_set" not in self.__dict__:
             object.__setattr__(self, "_non_persistent_buffers_set", set())
+        self._init_hook_registries()
