@@ -1,0 +1,552 @@
+"""Clause tests for load_state_dict(): copying, missing and unexpected keys (with and without strict),
+None slots, non-persistent buffers, None children, size mismatches, non-tensor values, assign=True,
+shared tensors, extra state, per-module loading and metadata.
+
+Each test builds a generated tree through the candidate, draws a state dict for it (dropped keys, added
+keys, wrong shapes, other dtypes) and checks the load against the tree model.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from suites.support import trees
+from suites.support.state_dict_trees import (
+    EXTRA,
+    Value,
+    aliases,
+    build_sd,
+    expected_entries,
+    expected_keys,
+    has_extra,
+    load_plans,
+    make_state,
+    message_structure,
+    sd_plans,
+)
+from suites.support.trees import BUFFER, CHILD, NP_BUFFER, PARAM, Node
+
+
+def expected_missing(root: Node, given_keys: list[str]) -> list[str]:
+    return [k for k in expected_keys(root) if k not in given_keys]
+
+
+def expected_unexpected(root: Node, given_keys: list[str]) -> list[str]:
+    """The model of SD-LOAD-UNEXPECTED: each module path, in pre-order, checks the keys under it."""
+    out: list[str] = []
+    for path, node in trees.module_paths(root):
+        prefix = path + "." if path else ""
+        extra_key = prefix + EXTRA
+        if not has_extra(node) and extra_key in given_keys:
+            out.append(extra_key)
+        loadable = {name for name, kind, obj in node.entries if kind in (PARAM, BUFFER) and obj is not None}
+        slots = {name for name, kind, _ in node.entries if kind == CHILD}
+        for key in given_keys:
+            if not key.startswith(prefix) or key == extra_key:
+                continue
+            head, dot, _ = key[len(prefix) :].partition(".")
+            if (head not in slots) if dot else (head not in loadable):
+                out.append(key)
+    return out
+
+
+def final_values(cand: Any, tree: trees.Tree, plan: list[tuple[str, Value]]) -> list[tuple[str, Any, Any]]:
+    """(key, object, expected values) for every loadable tensor entry: the value of the last given key,
+    in state_dict order, among the keys whose tensors share memory with it; None when none was given."""
+    given = {k: v for k, v in plan}
+    entries = [(k, o) for k, o in expected_entries(tree.root) if cand.is_tensor(o)]
+    out = []
+    for key, obj in entries:
+        last = None
+        for other_key, other in entries:
+            if other_key in given and aliases(cand, other, obj) and given[other_key].shape is not None:
+                last = given[other_key]
+        out.append((key, obj, None if last is None else last.make(cand)))
+    return out
+
+
+def snapshot(cand: Any, tree: trees.Tree) -> list[tuple[str, Any]]:
+    """Every registered tensor's identity and values, by path."""
+    out = []
+    for path, node in trees.module_paths(tree.root):
+        for name, _, _ in node.entries:
+            value = getattr(node.module, name)
+            if value is not None and cand.is_tensor(value):
+                out.append((trees.join(path, name), tree.label(value), cand.to_numpy(value).tolist()))
+    return out
+
+
+def assert_values_loaded(cand: Any, tree: trees.Tree, plan: list[tuple[str, Value]], what: str) -> None:
+    for key, obj, value in final_values(cand, tree, plan):
+        if value is None:
+            continue
+        got, want = cand.to_numpy(obj), cand.to_numpy(value).astype(cand.dtype_name(obj))
+        assert np.array_equal(got, want), (
+            f"after {what}, {key!r} holds {got.tolist()}, expected {want.tolist()}"
+        )
+
+
+def registered_tensors(cand: Any, tree: trees.Tree) -> list[tuple[str, str, str, bool]]:
+    """(key, object label, dtype, requires_grad) of every non-None parameter and persistent buffer."""
+    out = []
+    for path, node in trees.module_paths(tree.root):
+        for name, kind, _ in node.entries:
+            obj = getattr(node.module, name)
+            if kind in (PARAM, BUFFER) and obj is not None:
+                out.append(
+                    (trees.join(path, name), tree.label(obj), cand.dtype_name(obj), cand.requires_grad(obj))
+                )
+    return out
+
+
+@pytest.mark.clause("SD-LOAD-COPIES")
+@given(plan=sd_plans(extra_state=False), data=st.data())
+def test_values_are_copied_into_the_existing_tensors(
+    nn: Any, cand: Any, plan: Any, data: st.DataObject
+) -> None:
+    tree = build_sd(plan, nn, cand)
+    given_plan = data.draw(load_plans(cand, tree.root, missing=False, unexpected=False, other_dtypes=True))
+    before = registered_tensors(cand, tree)
+    tree.root.module.load_state_dict(make_state(given_plan, cand))
+    after = registered_tensors(cand, tree)
+    assert after == before, (
+        f"load_state_dict changed (key, object, dtype, requires_grad): {after}, expected {before}"
+    )
+    assert_values_loaded(cand, tree, given_plan, "load_state_dict")
+
+
+@pytest.mark.clause("SD-LOAD-SHARED")
+@given(plan=sd_plans(force_sharing=True, extra_state=False), data=st.data())
+def test_shared_tensors_take_their_last_key(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
+    tree = build_sd(plan, nn, cand)
+    given_plan = data.draw(load_plans(cand, tree.root, missing=True, unexpected=False))
+    before = snapshot(cand, tree)
+    tree.root.module.load_state_dict(make_state(given_plan, cand), strict=False)
+    after = snapshot(cand, tree)
+    identities = [(k, label) for k, label, _ in after]
+    assert identities == [(k, label) for k, label, _ in before], (
+        f"load_state_dict replaced objects: {identities}"
+    )
+    assert_values_loaded(cand, tree, given_plan, "load_state_dict into shared tensors")
+
+
+@pytest.mark.clause("SD-LOAD-RETURN")
+@given(plan=sd_plans(max_nodes=4), data=st.data())
+def test_returns_missing_and_unexpected_lists(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
+    tree = build_sd(plan, nn, cand)
+    given_plan = data.draw(load_plans(cand, tree.root))
+    result = tree.root.module.load_state_dict(make_state(given_plan, cand), strict=False)
+    assert isinstance(result, tuple) and hasattr(result, "_fields"), f"load_state_dict returned {result!r}"
+    assert tuple(result._fields) == ("missing_keys", "unexpected_keys"), f"fields {result._fields}"
+    missing, unexpected = result
+    assert missing is result.missing_keys and unexpected is result.unexpected_keys
+    for keys in (missing, unexpected):
+        assert isinstance(keys, list) and all(isinstance(k, str) for k in keys), (
+            f"not a list of str: {keys!r}"
+        )
+
+
+@pytest.mark.clause("SD-LOAD-RETURN-REPR")
+@given(plan=sd_plans(max_nodes=4), data=st.data())
+def test_result_repr(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
+    tree = build_sd(plan, nn, cand)
+    given_plan = data.draw(load_plans(cand, tree.root))
+    result = tree.root.module.load_state_dict(make_state(given_plan, cand), strict=False)
+    text = repr(result)
+    assert str(result) == text, f"str {str(result)!r} differs from repr {text!r}"
+    if not result.missing_keys and not result.unexpected_keys:
+        assert text == "<All keys matched successfully>", f"repr {text!r} of a load where all keys matched"
+    else:
+        fields = f"(missing_keys={result.missing_keys!r}, unexpected_keys={result.unexpected_keys!r})"
+        assert text.endswith(fields), f"repr {text!r}, expected a named tuple repr ending {fields!r}"
+
+
+@pytest.mark.clause("SD-LOAD-MISSING")
+@given(plan=sd_plans(), data=st.data())
+def test_missing_keys(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
+    tree = build_sd(plan, nn, cand)
+    given_plan = data.draw(load_plans(cand, tree.root, missing=True, unexpected=False))
+    keys = [k for k, _ in given_plan]
+    result = tree.root.module.load_state_dict(make_state(given_plan, cand), strict=False)
+    expected = expected_missing(tree.root, keys)
+    assert list(result.missing_keys) == expected, (
+        f"missing_keys {result.missing_keys}, expected {expected} (given {keys})\n{plan!r}"
+    )
+    assert list(result.unexpected_keys) == [], f"unexpected_keys {result.unexpected_keys}, expected []"
+
+
+@pytest.mark.clause("SD-LOAD-UNEXPECTED")
+@given(plan=sd_plans(force_none=True), data=st.data())
+def test_unexpected_keys(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
+    tree = build_sd(plan, nn, cand)
+    given_plan = data.draw(load_plans(cand, tree.root, missing=False, unexpected=True))
+    keys = [k for k, _ in given_plan]
+    result = tree.root.module.load_state_dict(make_state(given_plan, cand), strict=False)
+    expected = expected_unexpected(tree.root, keys)
+    assert list(result.unexpected_keys) == expected, (
+        f"unexpected_keys {result.unexpected_keys}, expected {expected} (given {keys})\n{plan!r}"
+    )
+    assert list(result.missing_keys) == [], f"missing_keys {result.missing_keys}, expected []"
+
+
+@pytest.mark.clause("SD-LOAD-NONSTRICT-REPORTS")
+@given(plan=sd_plans(force_none=True, extra_state=False), data=st.data())
+def test_non_strict_reports_and_loads(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
+    tree = build_sd(plan, nn, cand)
+    given_plan = data.draw(load_plans(cand, tree.root))
+    keys = [k for k, _ in given_plan]
+    result = tree.root.module.load_state_dict(make_state(given_plan, cand), strict=False)
+    expected = (expected_missing(tree.root, keys), expected_unexpected(tree.root, keys))
+    got = (list(result.missing_keys), list(result.unexpected_keys))
+    assert got == expected, f"load_state_dict(strict=False) reported {got}, expected {expected}\n{plan!r}"
+    assert_values_loaded(cand, tree, given_plan, "load_state_dict(strict=False)")
+
+
+@pytest.mark.clause("SD-LOAD-STRICT-RAISES")
+@given(plan=sd_plans(force_none=True), data=st.data(), default=st.booleans())
+def test_strict_raises_on_key_mismatch(
+    nn: Any, cand: Any, plan: Any, data: st.DataObject, default: bool
+) -> None:
+    tree = build_sd(plan, nn, cand)
+    given_plan = data.draw(load_plans(cand, tree.root))
+    keys = [k for k, _ in given_plan]
+    mismatch = bool(expected_missing(tree.root, keys) or expected_unexpected(tree.root, keys))
+    module = tree.root.module
+    state = make_state(given_plan, cand)
+    try:
+        module.load_state_dict(state) if default else module.load_state_dict(state, strict=True)
+    except RuntimeError:
+        assert mismatch, f"strict load_state_dict raised although every key matched (given {keys})\n{plan!r}"
+    else:
+        assert not mismatch, f"strict load_state_dict did not raise for keys {keys}\n{plan!r}"
+
+
+def none_slot_keys(root: Node, kinds: tuple[str, ...]) -> list[str]:
+    return [
+        trees.join(path, name)
+        for path, node in trees.module_paths(root)
+        for name, kind, obj in node.entries
+        if kind in kinds and obj is None
+    ]
+
+
+def full_plan(cand: Any, root: Node) -> list[tuple[str, Value]]:
+    out = []
+    for i, (key, obj) in enumerate(expected_entries(root)):
+        if cand.is_tensor(obj):
+            out.append((key, Value(cand.shape(obj), cand.dtype_name(obj), seed=i)))
+        else:
+            out.append((key, Value(None, plain={"loaded": key})))
+    return out
+
+
+@pytest.mark.clause("SD-LOAD-NONE-SLOT-KEY")
+@given(plan=sd_plans(force_none=True), data=st.data())
+def test_key_of_a_none_slot_is_unexpected(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
+    tree = build_sd(plan, nn, cand)
+    slots = none_slot_keys(tree.root, (PARAM, BUFFER, NP_BUFFER))
+    chosen = data.draw(st.lists(st.sampled_from(slots), min_size=1, max_size=3, unique=True), label="keys")
+    given_plan = full_plan(cand, tree.root) + [(k, Value((1,), seed=3)) for k in chosen]
+    strict = data.draw(st.booleans(), label="strict")
+    module = tree.root.module
+    try:
+        result = module.load_state_dict(make_state(given_plan, cand), strict=strict)
+    except RuntimeError:
+        assert strict, f"load_state_dict(strict=False) raised for keys of None slots {chosen}"
+    else:
+        assert not strict, f"strict load_state_dict did not raise for keys of None slots {chosen}\n{plan!r}"
+        expected = expected_unexpected(tree.root, [k for k, _ in given_plan])
+        assert chosen and list(result.unexpected_keys) == expected, (
+            f"unexpected_keys {result.unexpected_keys}, expected {expected} (keys of None slots: {chosen})"
+        )
+    for key in chosen:
+        owner, _, name = key.rpartition(".")
+        assert getattr(tree.root.module.get_submodule(owner), name) is None, f"{key} no longer reads None"
+
+
+@pytest.mark.clause("SD-LOAD-NONPERSISTENT-KEY")
+@given(plan=sd_plans(extra_state=False), data=st.data())
+def test_key_of_a_non_persistent_buffer_is_unexpected(
+    nn: Any, cand: Any, plan: Any, data: st.DataObject
+) -> None:
+    tree = build_sd(plan, nn, cand)
+    root = tree.root.module
+    root.register_buffer("np_extra", cand.tensor([1.0, 2.0]), persistent=False)
+    candidates = [
+        trees.join(path, name)
+        for path, node in trees.module_paths(tree.root)
+        for name, kind, obj in node.entries
+        if kind == NP_BUFFER and obj is not None
+    ]
+    chosen = data.draw(
+        st.lists(st.sampled_from(["np_extra", *candidates]), min_size=1, max_size=3, unique=True),
+        label="keys",
+    )
+    state = make_state(full_plan(cand, tree.root), cand)
+    for key in chosen:
+        owner, _, name = key.rpartition(".")
+        state[key] = getattr(root.get_submodule(owner), name) * 0 - 1234
+    result = root.load_state_dict(state, strict=False)
+    expected = expected_unexpected(tree.root, list(state))
+    assert list(result.unexpected_keys) == expected, (
+        f"unexpected_keys {result.unexpected_keys}, expected {expected}"
+    )
+    for key in chosen:
+        owner, _, name = key.rpartition(".")
+        value = cand.to_numpy(getattr(root.get_submodule(owner), name))
+        assert not np.any(value == -1234), f"non-persistent buffer {key} was loaded: {value.tolist()}"
+
+
+@pytest.mark.clause("SD-LOAD-NONE-CHILD-KEYS")
+@given(plan=sd_plans(force_none=True), data=st.data())
+def test_keys_below_a_none_child_are_ignored(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
+    tree = build_sd(plan, nn, cand)
+    slots = none_slot_keys(tree.root, (CHILD,))
+    below = [s + tail for s in slots for tail in (".w", ".b", ".sub.w", "." + EXTRA)]
+    chosen = data.draw(st.lists(st.sampled_from(below), min_size=1, max_size=4, unique=True), label="keys")
+    given_plan = full_plan(cand, tree.root)
+    for j, key in enumerate(chosen):
+        given_plan.insert(data.draw(st.integers(0, len(given_plan))), (key, Value((2,), seed=j)))
+    result = tree.root.module.load_state_dict(make_state(given_plan, cand), strict=True)
+    got = (list(result.missing_keys), list(result.unexpected_keys))
+    assert got == ([], []), f"keys below None children {chosen} were reported: {got}\n{plan!r}"
+
+
+@pytest.mark.clause("SD-LOAD-SIZE-MISMATCH", "SD-LOAD-NON-TENSOR")
+@given(plan=sd_plans(extra_state=False), data=st.data(), strict=st.booleans())
+def test_bad_values_raise_whatever_strict(
+    nn: Any, cand: Any, plan: Any, data: st.DataObject, strict: bool
+) -> None:
+    tree = build_sd(plan, nn, cand)
+    given_plan = data.draw(load_plans(cand, tree.root, missing=False, unexpected=False, bad_values=True))
+    entries = dict(expected_entries(tree.root))
+    bad = [k for k, v in given_plan if v.shape is None or v.shape != cand.shape(entries[k])]
+    before = {k: cand.to_numpy(entries[k]).tolist() for k in bad}
+    try:
+        tree.root.module.load_state_dict(make_state(given_plan, cand), strict=strict)
+    except RuntimeError as exc:
+        assert bad, f"load_state_dict(strict={strict}) raised with good values: {exc}"
+        _, lines = message_structure(str(exc))
+        named = [keys for _, keys in lines]
+        assert named == bad, f"the error names {named}, expected the bad keys {bad}"
+    else:
+        assert not bad, (
+            f"load_state_dict(strict={strict}) did not raise for the bad values of {bad}\n{plan!r}"
+        )
+    for key in bad:
+        shared = any(aliases(cand, entries[key], entries[k]) for k, v in given_plan if k not in bad)
+        if not shared:
+            got = cand.to_numpy(entries[key]).tolist()
+            assert got == before[key], f"{key} was changed by a bad value: {got}, was {before[key]}"
+
+
+@pytest.mark.clause("SD-LOAD-ERROR-MESSAGE")
+@given(plan=sd_plans(), data=st.data())
+def test_error_message_structure(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
+    tree = build_sd(plan, nn, cand)
+    given_plan = data.draw(load_plans(cand, tree.root, bad_values=True))
+    keys = [k for k, _ in given_plan]
+    entries = dict(expected_entries(tree.root))
+    missing, unexpected = expected_missing(tree.root, keys), expected_unexpected(tree.root, keys)
+    bad = [
+        k
+        for k, v in given_plan
+        if k in entries
+        and cand.is_tensor(entries[k])
+        and (v.shape is None or v.shape != cand.shape(entries[k]))
+    ]
+    loading_order = [k for k in expected_keys(tree.root) if k in bad]
+    expected_lines = (
+        ([("missing", missing)] if missing else [])
+        + ([("unexpected", unexpected)] if unexpected else [])
+        + [("not-tensor" if dict(given_plan)[k].shape is None else "size", k) for k in loading_order]
+    )
+    try:
+        tree.root.module.load_state_dict(make_state(given_plan, cand))
+    except RuntimeError as exc:
+        header, lines = message_structure(str(exc))
+        expected_header = f"Error(s) in loading state_dict for {type(tree.root.module).__name__}:"
+        assert header == expected_header, f"message header {header!r}, expected {expected_header!r}"
+        assert lines == expected_lines, f"message lines {lines}, expected {expected_lines}\n{plan!r}"
+    else:
+        assert not expected_lines, f"load_state_dict did not raise; expected {expected_lines}"
+
+
+@pytest.mark.clause("SD-LOAD-MAPPING")
+@given(plan=sd_plans(max_nodes=4, extra_state=False), kind=st.sampled_from(["items", "keys", "none", "str"]))
+def test_non_mapping_raises_type_error(nn: Any, cand: Any, plan: Any, kind: str) -> None:
+    tree = build_sd(plan, nn, cand)
+    state = make_state(full_plan(cand, tree.root), cand)
+    arg = {"items": list(state.items()), "keys": list(state), "none": None, "str": "weights"}[kind]
+    before = snapshot(cand, tree)
+    with pytest.raises(TypeError):
+        tree.root.module.load_state_dict(arg)
+    assert snapshot(cand, tree) == before, f"load_state_dict({kind}) changed the module before raising"
+
+
+@pytest.mark.clause("SD-LOAD-INPUT-UNCHANGED")
+@given(plan=sd_plans(), data=st.data())
+def test_given_dict_is_left_alone(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
+    tree = build_sd(plan, nn, cand)
+    given_plan = data.draw(load_plans(cand, tree.root))
+    state = make_state(given_plan, cand, metadata={"": {"version": 1}})
+    before = [(k, id(v)) for k, v in state.items()]
+    tree.root.module.load_state_dict(state, strict=False)
+    assert [(k, id(v)) for k, v in state.items()] == before, "load_state_dict changed the given dict"
+
+
+@pytest.mark.clause("SD-LOAD-ASSIGN-IDENTITY", "SD-LOAD-ASSIGN-REQUIRES-GRAD")
+@given(plan=sd_plans(extra_state=False), data=st.data())
+def test_assign_takes_the_given_tensors(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
+    tree = build_sd(plan, nn, cand)
+    given_plan = data.draw(load_plans(cand, tree.root, missing=False, unexpected=False, other_dtypes=True))
+    param_keys = {
+        trees.join(path, name)
+        for path, node in trees.module_paths(tree.root)
+        for name, kind, _ in node.entries
+        if kind == PARAM
+    }
+    state: Any = OrderedDict()
+    for key, value in given_plan:
+        tensor = value.make(cand)
+        if key in param_keys and data.draw(st.booleans(), label=f"{key} as Parameter"):
+            tensor = nn.Parameter(tensor, requires_grad=data.draw(st.booleans(), label="requires_grad"))
+        state[key] = tensor
+    owners = {}  # (module, name) -> (key of the last write, requires_grad before)
+    for path, node in trees.module_paths(tree.root):
+        for name, kind, obj in node.entries:
+            if kind in (PARAM, BUFFER) and obj is not None:
+                previous = owners.get((id(node.module), name), (None, cand.requires_grad(obj), node, kind))
+                owners[(id(node.module), name)] = (trees.join(path, name), previous[1], node, kind)
+    tree.root.module.load_state_dict(state, assign=True)
+    for (_, name), (key, grad_before, node, kind) in owners.items():
+        got, given_value = getattr(node.module, name), state[key]
+        if kind == BUFFER or isinstance(given_value, nn.Parameter):
+            assert got is given_value, f"after assign=True, {key} is not the given object"
+        else:
+            assert isinstance(got, nn.Parameter) and cand.same_storage(got, given_value), (
+                f"after assign=True, {key} is a {type(got).__name__} not sharing the given tensor's memory"
+            )
+        assert cand.dtype_name(got) == cand.dtype_name(given_value), (
+            f"after assign=True, {key} has dtype {cand.dtype_name(got)}, given {cand.dtype_name(given_value)}"
+        )
+        if kind == PARAM:
+            assert cand.requires_grad(got) == grad_before, (
+                f"after assign=True, {key}.requires_grad is {cand.requires_grad(got)}, was {grad_before}"
+            )
+
+
+@pytest.mark.clause("SD-LOAD-ASSIGN-PARAMETER")
+@given(plan=sd_plans(extra_state=False), data=st.data())
+def test_assign_keeps_registration(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
+    tree = build_sd(plan, nn, cand)
+    given_plan = data.draw(load_plans(cand, tree.root, missing=False, unexpected=False))
+    root = tree.root.module
+    before = (
+        [n for n, _ in root.named_parameters(remove_duplicate=False)],
+        [n for n, _ in root.named_buffers(remove_duplicate=False)],
+        list(root.state_dict()),
+    )
+    root.load_state_dict(make_state(given_plan, cand), assign=True)
+    params = list(root.named_parameters(remove_duplicate=False))
+    after = (
+        [n for n, _ in params],
+        [n for n, _ in root.named_buffers(remove_duplicate=False)],
+        list(root.state_dict()),
+    )
+    assert after == before, f"after assign=True (parameters, buffers, state keys) are {after}, were {before}"
+    for name, p in params:
+        assert isinstance(p, nn.Parameter), f"after assign=True, parameter {name} is a {type(p).__name__}"
+
+
+@pytest.mark.clause("SD-LOAD-EXTRA-STATE")
+@given(plan=sd_plans(), data=st.data())
+def test_extra_state_is_given_to_set_extra_state(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
+    tree = build_sd(plan, nn, cand)
+    given_plan = data.draw(load_plans(cand, tree.root))
+    keys = [k for k, _ in given_plan]
+    result = tree.root.module.load_state_dict(make_state(given_plan, cand), strict=False)
+    for node in tree.nodes:
+        if has_extra(node):
+            paths = [p for p, n in trees.module_paths(tree.root) if n is node]
+            expected = [{"loaded": trees.join(p, EXTRA)} for p in paths if trees.join(p, EXTRA) in keys]
+            assert node.module.extra_loaded == expected, (
+                f"set_extra_state of {node.label} got {node.module.extra_loaded}, "
+                f"expected {expected}\n{plan!r}"
+            )
+    extra_missing = [k for k in result.missing_keys if k.rpartition(".")[2] == EXTRA]
+    expected_extra = [k for k in expected_missing(tree.root, keys) if k.rpartition(".")[2] == EXTRA]
+    assert extra_missing == expected_extra, (
+        f"missing extra-state keys {extra_missing}, expected {expected_extra}"
+    )
+    extra_unexpected = [k for k in result.unexpected_keys if k.rpartition(".")[2] == EXTRA]
+    expected_extra = [k for k in expected_unexpected(tree.root, keys) if k.rpartition(".")[2] == EXTRA]
+    assert extra_unexpected == expected_extra, (
+        f"unexpected extra-state keys {extra_unexpected}, expected {expected_extra}"
+    )
+
+
+def loading_recorder(base: type, log: list[Any]) -> type:
+    def _load_from_state_dict(
+        self: Any,
+        state_dict: Any,
+        prefix: str,
+        local_metadata: Any,
+        strict: bool,
+        missing_keys: list[str],
+        unexpected_keys: list[str],
+        error_msgs: list[str],
+    ) -> None:
+        log.append((prefix, list(state_dict), dict(local_metadata), strict))
+        super(cls, self)._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
+        missing_keys.append(prefix + "added_by_override")
+
+    cls = type(base.__name__, (base,), {"_load_from_state_dict": _load_from_state_dict})
+    return cls
+
+
+@pytest.mark.clause("SD-LOAD-PER-MODULE", "SD-LOAD-METADATA")
+@given(plan=sd_plans(), data=st.data(), strict=st.booleans(), assign=st.booleans())
+def test_load_from_state_dict_per_path(
+    nn: Any, cand: Any, plan: Any, data: st.DataObject, strict: bool, assign: bool
+) -> None:
+    tree = build_sd(plan, nn, cand)
+    log: list[Any] = []
+    chosen = data.draw(st.sets(st.sampled_from(tree.nodes), min_size=1), label="overriding modules")
+    for node in tree.nodes:
+        if data.draw(st.booleans(), label=f"{node.label} has its own _version"):
+            node.module._version = data.draw(st.integers(2, 9), label="version")
+    for node in chosen:
+        node.module.__class__ = loading_recorder(type(node.module), log)
+    given_plan = data.draw(load_plans(cand, tree.root, missing=False))
+    with_metadata = data.draw(st.booleans(), label="metadata")
+    metadata = {p: {"version": n.module._version} for p, n in trees.module_paths(tree.root)}
+    state = make_state(given_plan, cand, metadata if with_metadata else None)
+    keys = list(state)
+    try:
+        result = tree.root.module.load_state_dict(state, strict=strict, assign=assign)
+        missing = list(result.missing_keys)
+    except RuntimeError as exc:
+        assert strict, f"load_state_dict(strict=False) raised {exc}"
+        missing = message_structure(str(exc))[1][0][1]
+    paths = [p for p, n in trees.module_paths(tree.root) if n in chosen]
+    expected_log = []
+    for path in paths:
+        prefix = path + "." if path else ""
+        local = dict(metadata[path]) if with_metadata else {}
+        if assign:
+            local["assign_to_params_buffers"] = True
+        expected_log.append((prefix, [k for k in keys if k.startswith(prefix)], local, True))
+    assert log == expected_log, f"_load_from_state_dict calls {log}, expected {expected_log}\n{plan!r}"
+    added = [k for k in missing if k.endswith("added_by_override")]
+    assert added == [(p + "." if p else "") + "added_by_override" for p in paths], (
+        f"missing keys added by the override: {added}"
+    )
