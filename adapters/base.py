@@ -111,6 +111,20 @@ class Candidate:
 
         return bool(torch.cuda.is_available())
 
+    def generator(self, seed: int) -> Any:
+        """A new random generator of the candidate seeded with ``seed``, for the ``generator=``
+        argument of the random ``nn.init`` functions."""
+        import torch
+
+        return torch.Generator().manual_seed(seed)
+
+    def manual_seed(self, seed: int) -> None:
+        """Seed the candidate's global random generator (the one ``nn.init`` draws from without a
+        ``generator``)."""
+        import torch
+
+        torch.manual_seed(seed)
+
     def set_grad_tracked(self, t: Any, values: Any, with_grad_fn: bool = False) -> None:
         """Give ``t`` a gradient holding ``values`` that itself requires grad, as
         ``backward(create_graph=True)`` leaves it: a leaf tensor (``with_grad_fn=False``) or the result
