@@ -17,6 +17,8 @@ for _name in dir(_module_py):
     if _name.startswith("register_module_"):
         setattr(nn, _name, getattr(_module_py, _name))
 nn.RemovableHandle = RemovableHandle
+from torch.nn.modules.lazy import LazyModuleMixin
+nn.LazyModuleMixin = LazyModuleMixin
 
 
 def tensor(values, dtype="float32"):
@@ -39,9 +41,10 @@ GLOBAL_HOOK_FUNCTIONS = (
 def torch_namespace() -> SimpleNamespace:
     """The parts of torch the suites drive, as one ``nn`` namespace: every public name of ``torch.nn``
     (``Module``, ``Parameter``, ``Buffer``, containers, layers, lazy classes, ``init``), the global hook
-    registration functions, and ``RemovableHandle``."""
+    registration functions, ``RemovableHandle`` and ``LazyModuleMixin``."""
     from torch import nn
     from torch.nn.modules import module as module_py
+    from torch.nn.modules.lazy import LazyModuleMixin
     from torch.utils.hooks import RemovableHandle
 
     names = {n: getattr(nn, n) for n in dir(nn) if not n.startswith("_")}
@@ -50,6 +53,7 @@ def torch_namespace() -> SimpleNamespace:
         if hasattr(module_py, fn):
             names[fn] = getattr(module_py, fn)
     names["RemovableHandle"] = RemovableHandle
+    names["LazyModuleMixin"] = LazyModuleMixin  # documented, but not exported by torch.nn itself
     return SimpleNamespace(**names)
 
 
