@@ -67,18 +67,53 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SECONDS",
         help=f"time limit of one conformance test (default {DEFAULT_TIMEOUT_S}); 0 disables it",
     )
+    group.addoption(
+        "--nnc-report",
+        default=None,
+        metavar="PATH",
+        help="HTML report to write at session end, with a .summary.json beside it (default: beside the "
+        "results file, reports/out/<candidate>.html)",
+    )
+    group.addoption(
+        "--nnc-no-report", action="store_true", help="write no HTML report or JSON summary at session end"
+    )
+    group.addoption(
+        "--nnc-baseline",
+        default=None,
+        metavar="PATH",
+        help="gate the run against this baseline of expected failures (YAML): the run fails on any "
+        "new failure or unexpected pass",
+    )
+    group.addoption(
+        "--nnc-write-baseline",
+        default=None,
+        metavar="PATH",
+        help="rewrite this baseline from the run's failing clauses (keeps reasons of kept entries)",
+    )
 
 
 def _is_controller(config: pytest.Config) -> bool:
     return not hasattr(config, "workerinput")
 
 
+def _safe(candidate_name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in candidate_name)
+
+
 def results_path(config: pytest.Config, candidate_name: str) -> Path:
     given = config.getoption("nnc_results")
     if given:
         return Path(given)
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in candidate_name)
-    return nnconform.ROOT / "reports" / "out" / f"{safe}.results.jsonl"
+    return nnconform.ROOT / "reports" / "out" / f"{_safe(candidate_name)}.results.jsonl"
+
+
+def report_path(config: pytest.Config, results: Path) -> Path:
+    """``--nnc-report``, else beside the results file: ``X.results.jsonl`` gives ``X.html``."""
+    given = config.getoption("nnc_report")
+    if given:
+        return Path(given)
+    name = results.name.removesuffix(".results.jsonl").removesuffix(".jsonl")
+    return results.with_name(name + ".html")
 
 
 @pytest.hookimpl(trylast=True)  # after hypothesis's own plugin has loaded a --hypothesis-profile
@@ -310,6 +345,52 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     _CONFIG["config"] = session.config
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write the end-of-run record, then the report, the JSON summary and the gate's verdict."""
+    config = session.config
+    writer = getattr(config, "_nnc_writer", None)
+    if writer is None or not _is_controller(config):
+        return
+    writer.write(
+        {
+            "kind": "end",
+            "exitstatus": int(exitstatus),
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "interrupted": bool(session.shouldstop) or int(exitstatus) == int(pytest.ExitCode.INTERRUPTED),
+        }
+    )
+    wants_report = not config.getoption("nnc_no_report")
+    baseline = config.getoption("nnc_baseline")
+    rewrite = config.getoption("nnc_write_baseline")
+    if not (wants_report or baseline or rewrite):
+        return
+    from reports.verdicts import load_report
+
+    report = load_report(writer.path, config.stash[_spec_key])
+    lines: list[str] = []
+    if wants_report:
+        from reports.html import write_html
+        from reports.summary import write_summary
+
+        html_path = write_html(report, report_path(config, writer.path))
+        json_path = write_summary(report, html_path.with_suffix(".summary.json"))
+        lines.append(f"report: {html_path}")
+        lines.append(f"summary: {json_path}")
+    if rewrite:
+        from reports.baseline import load_baseline, rewrite_baseline
+
+        entries = rewrite_baseline(report, Path(rewrite), load_baseline(Path(rewrite)))
+        lines.append(f"baseline rewritten: {rewrite} ({len(entries)} expected failures)")
+    if baseline:
+        from reports.baseline import gate, load_baseline
+
+        result = gate(report, load_baseline(Path(baseline)))
+        lines.extend(result.lines())
+        if not result.ok and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    config._nnc_report_lines = lines  # type: ignore[attr-defined]
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     writer = getattr(config, "_nnc_writer", None)
     if writer is not None:
@@ -317,17 +398,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     _CONFIG.pop("config", None)
 
 
-def implicated(item: dict[str, Any]) -> list[str]:
-    """The clauses a failed item blames: those its failure details name, else all its marker names."""
-    details = item.get("details") or {}
-    return list(details.get("clauses") or item["clauses"])
-
-
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     writer = getattr(config, "_nnc_writer", None)
     if writer is None:
         return
-    from nnconform.results import read_results
+    from nnconform.results import implicated, read_results
 
     _, items = read_results(writer.path)
     if not items:
@@ -347,3 +422,5 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if failing:
         tr.write_line(f"clauses with failing tests ({len(failing)}): {', '.join(failing)}")
     tr.write_line(f"results: {writer.path}")
+    for line in getattr(config, "_nnc_report_lines", []):
+        tr.write_line(line)

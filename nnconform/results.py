@@ -1,8 +1,9 @@
 """The results file: one JSON object per line, appended and flushed as each test item finishes.
 
 The first line describes the run (``kind: run``); each later line is one item (``kind: item``) with
-its clause ids, outcome, duration, candidate and failure text. A run that dies part-way still leaves
-every finished item on disk.
+its clause ids, outcome, duration, candidate and failure text; a run that finishes ends with one
+``kind: end`` record. A run that dies part-way still leaves every finished item on disk, and the
+missing end record marks it as partial.
 """
 
 from __future__ import annotations
@@ -47,3 +48,29 @@ def read_results(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         elif record.get("kind") == "item":
             items.append(record)
     return header, items
+
+
+def read_run(path: Path) -> tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]]]:
+    """The run header, the end-of-run record (None when the run did not finish) and the items."""
+    header: dict[str, Any] = {}
+    end: dict[str, Any] | None = None
+    items: list[dict[str, Any]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a torn last line of a killed run
+        kind = record.get("kind")
+        if kind == "run":
+            header = record
+        elif kind == "item":
+            items.append(record)
+        elif kind == "end":
+            end = record
+    return header, end, items
+
+
+def implicated(item: dict[str, Any]) -> list[str]:
+    """The clauses a failed item blames: those its failure details name, else all its marker names."""
+    details = item.get("details") or {}
+    return list(details.get("clauses") or item.get("clauses") or [])
