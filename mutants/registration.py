@@ -539,16 +539,33 @@ _ControlModule.__name__ = "Module"  # repr and error messages read "Module"; pic
 
 
 def control_candidate() -> Candidate:
-    """torch with the mutants' scaffolding (Module and Parameter subclasses) but no bug.
+    """torch through the mutants' Module subclass, without a bug.
 
-    ``--candidate mutants.registration:control_candidate`` must pass every suite: a mutant's failures
-    then come from its bug, not from being a subclass.
+    ``--candidate mutants.registration:control_candidate`` must pass every suite: a Module mutant's
+    failures then come from its bug, not from being a subclass.
     """
     from adapters.torch_adapter import make_candidate
 
     return replace(
         make_candidate(),
         name="mutant-control",
+        nn=torch_namespace(Module=_ControlModule),
+        description="torch through the mutants' Module subclass, without a bug",
+    )
+
+
+def parameter_control_candidate() -> Candidate:
+    """torch through the mutants' Module and Parameter subclasses, without a bug.
+
+    It must pass the registration suites, the area of every Parameter mutant. Other areas may tell the
+    subclass apart: torch's ``_apply`` and ``load_state_dict(assign=True)`` create plain
+    ``torch.nn.Parameter`` objects, which are not instances of the subclass.
+    """
+    from adapters.torch_adapter import make_candidate
+
+    return replace(
+        make_candidate(),
+        name="mutant-parameter-control",
         nn=torch_namespace(Module=_ControlModule, Parameter=_Parameter),
         description="torch through the mutants' Module and Parameter subclasses, without a bug",
     )

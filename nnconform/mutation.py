@@ -77,16 +77,9 @@ def pytest_command(mutant_id: str, files: Sequence[str], results: Path, profile:
         profile,
         "--nnc-results",
         str(results),
-        *_report_off(),
+        "--nnc-no-report",
         *files,
     ]
-
-
-def _report_off() -> list[str]:
-    """The option that skips writing an HTML report per mutant, where the plugin has one."""
-    from nnconform import plugin
-
-    return ["--nnc-no-report"] if getattr(plugin, "HAS_REPORT_OPTION", False) else []
 
 
 def run_one(mutant_id: str, area: str, description: str, timeout: float, profile: str) -> MutantRun:

@@ -19,9 +19,16 @@ from nnconform.results import read_results
 from tests.helpers import run_pytest, tail
 
 # the least number of mutants each area's catalog must hold (the issues that built each area ask for these)
-MIN_MUTANTS = {"registration": 10}
+MIN_MUTANTS = {
+    "registration": 10, "apply": 7, "init": 7, "lazy": 5, "state_dict": 8, "containers": 8, "hooks": 12,
+}
 MUTANT_TIMEOUT_S = 600
-CONTROL = "mutants.registration:control_candidate"
+# the mutants' scaffolding without a bug: (control candidate, the area whose suites it must pass, or None
+# for every suite)
+CONTROLS = {
+    "module": ("mutants.registration:control_candidate", None),
+    "module-and-parameter": ("mutants.registration:parameter_control_candidate", "registration"),
+}
 AREA_PREFIX = {
     "registration": "reg",
     "hooks": "hook",
@@ -63,22 +70,26 @@ def test_catalog_entries_are_well_formed() -> None:
     assert len(set(descriptions)) == len(descriptions), "two mutants share a description"
 
 
-def test_control_without_a_bug_passes_the_suites(tmp_path: Path) -> None:
-    # torch through the same Module and Parameter subclasses the mutants use, but overriding nothing
+@pytest.mark.parametrize("control", sorted(CONTROLS))
+def test_control_without_a_bug_passes_the_suites(control: str, tmp_path: Path) -> None:
+    # torch through the same Module (and Parameter) subclasses the mutants use, but overriding nothing
     # that changes behaviour: a mutant's failures must come from its bug, not from the scaffolding.
+    candidate, area = CONTROLS[control]
+    files = ["suites"] if area is None else area_suites(area)
     results = tmp_path / "results.jsonl"
     done = run_pytest(
-        "suites",
+        *files,
         "-q",
         "--candidate",
-        CONTROL,
+        candidate,
         "--hypothesis-profile",
         "mutation",
         "--nnc-results",
         str(results),
+        "--nnc-no-report",
         timeout=MUTANT_TIMEOUT_S,
     )
-    assert done.returncode == 0, f"the control candidate {CONTROL} fails the suites\n{tail(done)}"
+    assert done.returncode == 0, f"the control candidate {candidate} fails the suites\n{tail(done)}"
     _, items = read_results(results)
     bad = {i["nodeid"]: i["outcome"] for i in items if i["outcome"] in ("failed", "error")}
     assert items and not bad, f"the control candidate has items that did not pass: {bad}"
@@ -108,6 +119,7 @@ def test_mutant_is_caught(mutant_id: str, tmp_path: Path, record_property: pytes
         "mutation",
         "--nnc-results",
         str(results),
+        "--nnc-no-report",
         timeout=MUTANT_TIMEOUT_S,
     )
     elapsed = time.perf_counter() - started
