@@ -179,6 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per mutant")
     parser.add_argument("--profile", default="mutation", help="hypothesis profile (default: mutation)")
     parser.add_argument("--min-score", type=float, default=0.0, help="exit 1 below this score (0..1)")
+    parser.add_argument(
+        "--record-first-failures",
+        action="store_true",
+        help="write each caught mutant's first failing test into mutants/first_failures.json (the "
+        "project's own tests run that test first)",
+    )
     return parser
 
 
@@ -203,6 +209,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"running {len(selected)} mutants, {args.jobs} at a time", file=sys.stderr)
     runs = run_all(selected, args.jobs, args.timeout, args.profile)
     print(format_summary(runs, known_survivors()))
+    if args.record_first_failures:
+        from mutants.run_first import FIRST_FAILURES, record_first_failures
+
+        record_first_failures({r.mutant_id: r.first_failure for r in runs if r.verdict == CAUGHT})
+        print(f"first failures recorded in {FIRST_FAILURES.relative_to(ROOT)}", file=sys.stderr)
     if any(r.verdict == BROKEN for r in runs):
         return 3
     return 1 if score(runs) < args.min_score else 0

@@ -1,8 +1,10 @@
 """Every mutant is caught: the suites of its area, run against it, fail at least one clause test.
 
 Each mutant runs in its own pytest subprocess with ``-x`` (stop at the first failure) and the
-``mutation`` hypothesis profile (no shrinking) over its own area's suite files, so a caught mutant costs
-a few seconds. (The mutation-score command runs every suite against every mutant.)
+``mutation`` hypothesis profile (no shrinking) over its own area's suite files, the test that caught it
+in the last recorded mutation run first (``mutants/first_failures.json``, written by
+``nnconform mutate --record-first-failures``), so a caught mutant costs a few seconds. (The
+mutation-score command runs every suite against every mutant.)
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from mutants.catalog import all_mutants
+from mutants.run_first import ENV_VAR, load_first_failures
 from nnconform import ROOT
 from nnconform.results import read_results
 from tests.helpers import run_pytest, tail
@@ -108,9 +111,14 @@ def _mutant_params() -> list[object]:
 def test_mutant_is_caught(mutant_id: str, tmp_path: Path, record_property: pytest.RecordProperty) -> None:
     entry = all_mutants()[mutant_id]
     results = tmp_path / "results.jsonl"
+    # the test that caught it in the last recorded mutation run goes first (mutants/run_first.py):
+    # the same verdict, sooner
+    first = load_first_failures().get(mutant_id, "")
     started = time.perf_counter()
     done = run_pytest(
         *area_suites(entry.area),
+        "-p",
+        "mutants.run_first",
         "-x",
         "-q",
         "--candidate",
@@ -121,6 +129,7 @@ def test_mutant_is_caught(mutant_id: str, tmp_path: Path, record_property: pytes
         str(results),
         "--nnc-no-report",
         timeout=MUTANT_TIMEOUT_S,
+        env_extra={ENV_VAR: first},
     )
     elapsed = time.perf_counter() - started
     record_property("mutant_seconds", round(elapsed, 2))
