@@ -208,6 +208,41 @@ def test_backward_hook_without_input_grads(nn: Any, bad: bool) -> None:
     assert seen and seen[0] == ((None,), 1), f"full hook with no input requiring grad saw {seen}"
 
 
+@pytest.mark.clause("HOOK-BWD-NONE-INPUT")
+@given(
+    needs_grad=st.lists(st.booleans(), min_size=2, max_size=4).filter(any),
+    scalar_at=st.integers(0, 4),
+)
+def test_backward_hook_entries_per_argument(nn: Any, needs_grad: list[bool], scalar_at: int) -> None:
+    # tensor arguments (some requiring grad) with one plain number among them: one grad_input entry per
+    # argument, None for the number, zeros for a tensor that needs no gradient, the gradient otherwise
+    class Weighted(nn.Module):
+        def forward(self, *args: Any) -> Any:
+            total = torch.zeros(WIDTH)
+            for i, arg in enumerate(args):
+                total = total + arg * (i + 2)
+            return total
+
+    m = Weighted()
+    seen: list[Any] = []
+    m.register_full_backward_hook(lambda mod, gi, go: seen.append(gi))
+    args: list[Any] = [torch.ones(WIDTH, requires_grad=flag) for flag in needs_grad]
+    args.insert(min(scalar_at, len(args)), 1.5)
+    m(*args).sum().backward()
+    assert len(seen) == 1 and len(seen[0]) == len(args), f"grad_input {seen} for {len(args)} arguments"
+    for i, (arg, grad) in enumerate(zip(args, seen[0], strict=True)):
+        if not isinstance(arg, torch.Tensor):
+            assert grad is None, f"argument {i} is a number: grad_input entry {grad}, not None"
+        elif arg.requires_grad:
+            assert grad is not None and torch.equal(grad, torch.full((WIDTH,), float(i + 2))), (
+                f"argument {i} requires grad: grad_input entry {grad}"
+            )
+        else:
+            assert grad is not None and torch.equal(grad, torch.zeros(WIDTH)), (
+                f"argument {i} needs no gradient while another does: grad_input entry {grad}, not zeros"
+            )
+
+
 @pytest.mark.clause("HOOK-BWD-OLD-MIX")
 @given(full_first=st.booleans(), use_global=st.booleans())
 def test_old_and_full_backward_hooks_do_not_mix(nn: Any, full_first: bool, use_global: bool) -> None:
