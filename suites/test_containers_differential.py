@@ -270,7 +270,7 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
             index = self._index(data, allow_slice=True)
             source = f"{var}[{self._index_source(index)}]"
             if isinstance(index, slice):
-                source = f"[type({source}).__name__, [tok(x) for x in {source}], list({source}._modules)]"
+                source = f"[type({source}).__name__, [tok(x) for x in {source}], child_names({source})]"
             outcome = self._step(var, source, expression=True)
             if not isinstance(index, slice):
                 self._check_model(var, "getitem", (index,), outcome)
@@ -282,7 +282,7 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
                 return
             source = f"{var}[{slice_source(part)}]"
             self._step(
-                var, f"[type({source}).__name__, [tok(x) for x in {source}], list({source}._modules)]", True
+                var, f"[type({source}).__name__, [tok(x) for x in {source}], child_names({source})]", True
             )
 
         @rule(data=st.data())

@@ -42,6 +42,11 @@ def tok(obj):
     return "<untracked " + type(obj).__name__ + ">"
 
 
+def child_names(module):
+    """The names under which module holds children, in order, a child held twice under both names."""
+    return [n for n, _ in module.named_modules(remove_duplicate=False) if n and "." not in n]
+
+
 def outcome(thunk):
     """What calling thunk() did: ("returns", value) or ("raises", builtin exception class name)."""
     try:
