@@ -7,12 +7,16 @@ weight and a persistent buffer) it times, on torch and on the oracle alike: ``st
 ``load_state_dict()`` of that state, ``list(named_modules())``, ``to(torch.float64)`` and a forward call
 through the whole tree with a forward pre-hook and a forward hook on every module (hook dispatch).
 It prints milliseconds per operation, the oracle/torch ratio, and the growth from one size to the next
-(10x more modules should cost about 10x more where the cost is linear). No test asserts on these figures.
+(10x more modules should cost about 10x more where the cost is linear). The garbage collector is off
+while an operation is timed, as in timeit: with it on, a collection pass over the freshly built tree
+lands in whichever operation happens to trigger it and doubles that figure. No test asserts on these
+figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import sys
 import time
@@ -92,10 +96,17 @@ def time_operation(nn: SimpleNamespace, name: str, size: int, repeat: int) -> fl
             if name == "hooked forward":
                 _hook_everything(nn, root)
                 ctx["hooked"] = root
-            start = time.perf_counter()
-            with torch.no_grad():
-                OPERATIONS[name](nn, root, ctx)
-            samples.append(time.perf_counter() - start)
+            # as timeit does: the collector off while timing, after collecting what building left, so
+            # that a collection pass over the freshly built tree is not charged to one side at random
+            gc.collect()
+            gc.disable()
+            try:
+                start = time.perf_counter()
+                with torch.no_grad():
+                    OPERATIONS[name](nn, root, ctx)
+                samples.append(time.perf_counter() - start)
+            finally:
+                gc.enable()
         except (AttributeError, NotImplementedError, TypeError) as exc:
             print(f"    ({name} unsupported: {type(exc).__name__}: {exc})", file=sys.stderr)
             return None

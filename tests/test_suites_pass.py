@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,19 @@ def test_same_seed_gives_identical_results(seed_args: list[str], tmp_path: Path)
         runs.append((outcomes(results), _failure_programs(results)))
     assert runs[0] == runs[1], "two runs with the same seed disagree"
     assert "failed" in runs[0][0].values()
+
+
+def test_two_xdist_gateways_report_every_item_once(tmp_path: Path) -> None:
+    # the README's multi-host recipe, with two local gateways standing in for two hosts
+    results = tmp_path / "results.jsonl"
+    python = f"popen//python={sys.executable}"
+    done = run_pytest(
+        "-d", "--tx", python, "--tx", python, "-v", "--nnc-results", str(results), "--nnc-no-report",
+        "suites/test_registration_repr.py", "suites/test_hooks_state_dict.py",
+    )
+    assert done.returncode == 0, tail(done)
+    assert "[gw0]" in done.stdout and "[gw1]" in done.stdout, f"not both gateways ran tests\n{tail(done)}"
+    _, items = read_results(results)
+    nodeids = [i["nodeid"] for i in items]
+    assert nodeids and len(nodeids) == len(set(nodeids)), "an item is missing its result or has two"
+    assert {i["outcome"] for i in items} <= ACCEPTABLE
