@@ -111,6 +111,22 @@ class Candidate:
 
         return bool(torch.cuda.is_available())
 
+    # --- global state --------------------------------------------------------------------------
+
+    def snapshot_global_hooks(self) -> Any:
+        """A copy of the candidate's global (all-module) hook registries, for
+        :meth:`restore_global_hooks`; the suites take one before every test so that global hooks never
+        leak from one test into the next. The default covers torch and its wrappers."""
+        from adapters import torch_globals
+
+        return torch_globals.snapshot()
+
+    def restore_global_hooks(self, state: Any) -> None:
+        """Put the global hook registries back as :meth:`snapshot_global_hooks` found them."""
+        from adapters import torch_globals
+
+        torch_globals.restore(state)
+
     def generator(self, seed: int) -> Any:
         """A new random generator of the candidate seeded with ``seed``, for the ``generator=``
         argument of the random ``nn.init`` functions."""

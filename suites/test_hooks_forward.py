@@ -245,7 +245,9 @@ def test_backward_hook_entries_per_argument(nn: Any, needs_grad: list[bool], sca
 
 @pytest.mark.clause("HOOK-BWD-OLD-MIX")
 @given(full_first=st.booleans(), use_global=st.booleans())
-def test_old_and_full_backward_hooks_do_not_mix(nn: Any, full_first: bool, use_global: bool) -> None:
+def test_old_and_full_backward_hooks_do_not_mix(
+    nn: Any, cand: Any, full_first: bool, use_global: bool
+) -> None:
     hook = lambda *a: None  # noqa: E731
     if use_global:
         register_full, register_old = nn.register_module_full_backward_hook, nn.register_module_backward_hook
@@ -253,7 +255,7 @@ def test_old_and_full_backward_hooks_do_not_mix(nn: Any, full_first: bool, use_g
         m = scaler(nn)
         register_full, register_old = m.register_full_backward_hook, m.register_backward_hook
     first, second = (register_full, register_old) if full_first else (register_old, register_full)
-    saved = snapshot_all()  # the global "full or not" flag outlives removal: reset it per example
+    saved = snapshot_all(cand)  # the global "full or not" flag outlives removal: reset it per example
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -261,7 +263,7 @@ def test_old_and_full_backward_hooks_do_not_mix(nn: Any, full_first: bool, use_g
             with pytest.raises(RuntimeError):
                 second(hook)
     finally:
-        restore_all(saved)
+        restore_all(cand, saved)
 
 
 @pytest.mark.clause("HOOK-REG-PARAM", "HOOK-REG-PARAM-NONE")
