@@ -117,7 +117,11 @@ def _headline(report: Report) -> str:
     for level in SCORED_LEVELS:
         passing, applicable = report.conformance(level)
         pct = f"{100 * passing / applicable:.1f}%" if applicable else "n/a"
-        parts.append(f"<span>{esc(level)}: {passing}/{applicable} clauses pass ({pct})</span>")
+        counts = report.counts(level=level)
+        # what keeps the figure below 100% without being a failure: said in the same line
+        unverified = [f"{counts[v]} {_label(v)}" for v in ("skipped", "untested", "blocked") if counts.get(v)]
+        aside = f"; {', '.join(unverified)}" if unverified else ""
+        parts.append(f"<span>{esc(level)}: {passing}/{applicable} clauses pass ({pct}{esc(aside)})</span>")
     quirks = report.counts(level="quirk")
     quirk_line = ", ".join(f"{n} {_label(v)}" for v, n in quirks.items() if n) or "none"
     return (
