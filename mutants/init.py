@@ -247,3 +247,176 @@ def _constant_tracked() -> SimpleNamespace:
         return tensor.fill_(val)  # bug: not under torch.no_grad()
 
     return init_namespace(constant_=constant_)
+
+
+# --------------------------------------------------------------------------------------------------
+# further distribution bugs
+
+
+@mutant(
+    "init-xavier-uniform-fan-in-twice",
+    "init",
+    "xavier_uniform_ computes its bound from fan_in + fan_in instead of fan_in + fan_out",
+)
+def _xavier_uniform_fan_in_twice() -> SimpleNamespace:
+    def xavier_uniform_(
+        tensor: Tensor, gain: float = 1.0, generator: torch.Generator | None = None
+    ) -> Tensor:
+        fan_in, _fan_out = torch_init._calculate_fan_in_and_fan_out(tensor)
+        std = gain * math.sqrt(2.0 / float(fan_in + fan_in))  # bug: fan_out expected in the second term
+        a = math.sqrt(3.0) * std
+        with torch.no_grad():
+            return tensor.uniform_(-a, a, generator=generator)
+
+    return init_namespace(xavier_uniform_=xavier_uniform_)
+
+
+@mutant("init-normal-std-squared", "init", "normal_ passes std**2 (the variance) as the standard deviation")
+def _normal_std_squared() -> SimpleNamespace:
+    def normal_(
+        tensor: Tensor,
+        mean: float = 0.0,
+        std: float = 1.0,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        with torch.no_grad():
+            return tensor.normal_(mean, std * std, generator=generator)  # bug: std expected
+
+    return init_namespace(normal_=normal_)
+
+
+@mutant(
+    "init-kaiming-uniform-mode-ignored",
+    "init",
+    "kaiming_uniform_ always scales by fan_in, ignoring mode='fan_out'",
+)
+def _kaiming_uniform_mode_ignored() -> SimpleNamespace:
+    def kaiming_uniform_(
+        tensor: Tensor,
+        a: float = 0,
+        mode: str = "fan_in",
+        nonlinearity: str = "leaky_relu",
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        if 0 in tensor.shape:
+            warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+            return tensor
+        torch_init._calculate_correct_fan(tensor, mode)  # still validates the mode
+        fan = torch_init._calculate_correct_fan(tensor, "fan_in")  # bug: mode not used
+        gain = torch_init.calculate_gain(nonlinearity, a)
+        bound = math.sqrt(3.0) * gain / math.sqrt(fan)
+        with torch.no_grad():
+            return tensor.uniform_(-bound, bound, generator=generator)
+
+    return init_namespace(kaiming_uniform_=kaiming_uniform_)
+
+
+@mutant(
+    "init-sparse-floor-zeros",
+    "init",
+    "sparse_ zeroes int(sparsity * rows) elements per column, rounding down instead of up",
+)
+def _sparse_floor_zeros() -> SimpleNamespace:
+    def sparse_(
+        tensor: Tensor, sparsity: float, std: float = 0.01, generator: torch.Generator | None = None
+    ) -> Tensor:
+        if tensor.ndimension() != 2:
+            raise ValueError("Only tensors with 2 dimensions are supported")
+        rows, cols = tensor.shape
+        num_zeros = int(sparsity * rows)  # bug: math.ceil expected
+        with torch.no_grad():
+            tensor.normal_(0, std, generator=generator)
+            for col_idx in range(cols):
+                row_indices = torch.randperm(rows)
+                tensor[row_indices[:num_zeros], col_idx] = 0
+        return tensor
+
+    return init_namespace(sparse_=sparse_)
+
+
+def _narrow_trunc_normal(
+    tensor: Tensor,
+    mean: float,
+    std: float,
+    a: float,
+    b: float,
+    generator: torch.Generator | None,
+    accept_generator: torch.Generator | None,
+) -> None:
+    """torch 2.13's rejection sampling from a uniform proposal on [a, b] (the branch taken when [a, b]
+    holds at most 30% of the normal's mass), with the acceptance draws taken from ``accept_generator``;
+    torch uses ``generator``."""
+    mode = max(a, min(mean, b))
+    log_peak = -0.5 * ((mode - mean) / std) ** 2
+    candidates = torch.empty_like(tensor)
+    accept_buf = torch.empty_like(tensor)
+    tensor.uniform_(a, b, generator=generator)
+    candidates.copy_(tensor)
+    candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+    pending = accept_buf.uniform_(generator=accept_generator).log_().gt(candidates)
+    result = tensor
+    while pending.any():
+        candidates.uniform_(a, b, generator=generator)
+        result = torch.where(pending, candidates, result)
+        candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+        pending = torch.where(
+            pending, accept_buf.uniform_(generator=accept_generator).log_().gt(candidates), pending
+        )
+    tensor.copy_(result)
+
+
+def _trunc_normal_with_narrow_branch(
+    narrow: Callable[[Tensor, float, float, float, float, torch.Generator | None], None],
+) -> Callable[..., Tensor]:
+    """trunc_normal_ that samples as torch does when [a, b] holds more than 30% of the normal's mass and
+    calls ``narrow`` otherwise."""
+
+    def trunc_normal_(
+        tensor: Tensor,
+        mean: float = 0.0,
+        std: float = 1.0,
+        a: float = -2.0,
+        b: float = 2.0,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        def norm_cdf(x: float) -> float:
+            return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+        p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
+        if p > 0.3:
+            return torch_init.trunc_normal_(tensor, mean, std, a, b, generator)
+        if (mean < a - 2 * std) or (mean > b + 2 * std):
+            warnings.warn(
+                "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                "The distribution of values may be incorrect.",
+                stacklevel=2,
+            )
+        with torch.no_grad():
+            narrow(tensor, mean, std, a, b, generator)
+        return tensor
+
+    return trunc_normal_
+
+
+@mutant(
+    "init-trunc-normal-narrow-global-accept",
+    "init",
+    "trunc_normal_ on a narrow [a, b] draws its acceptance tests from the global generator, not generator",
+)
+def _trunc_normal_narrow_global_accept() -> SimpleNamespace:
+    def narrow(t: Tensor, mean: float, std: float, a: float, b: float, gen: torch.Generator | None) -> None:
+        _narrow_trunc_normal(t, mean, std, a, b, gen, None)  # bug: gen expected for the acceptance
+
+    return init_namespace(trunc_normal_=_trunc_normal_with_narrow_branch(narrow))
+
+
+@mutant(
+    "init-trunc-normal-narrow-no-rejection",
+    "init",
+    "trunc_normal_ on a narrow [a, b] keeps every uniform proposal, filling with U(a, b) instead",
+)
+def _trunc_normal_narrow_no_rejection() -> SimpleNamespace:
+    def narrow(t: Tensor, mean: float, std: float, a: float, b: float, gen: torch.Generator | None) -> None:
+        t.uniform_(a, b, generator=gen)  # bug: no acceptance test against the normal density
+
+    return init_namespace(trunc_normal_=_trunc_normal_with_narrow_branch(narrow))
