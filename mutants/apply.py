@@ -31,6 +31,7 @@ def _buggy_apply(
     ignore_overwrite: bool = False,
     lose_requires_grad: bool = False,
     ignore_swap: bool = False,
+    new_grad: bool = False,
 ) -> Any:
     if recurse and not skip_children:
         for module in self.children():
@@ -67,7 +68,7 @@ def _buggy_apply(
             grad_applied.requires_grad_(grad.requires_grad)
             torch.utils.swap_tensors(grad, grad_applied)
             out.grad = grad
-        elif keeps(grad, grad_applied):
+        elif keeps(grad, grad_applied) and not new_grad:
             out.grad.data = grad_applied
         else:
             out.grad = grad_applied.requires_grad_(grad.requires_grad)
@@ -211,5 +212,52 @@ def _to_empty_float32() -> SimpleNamespace:
             return self._apply(
                 lambda t: torch.empty_like(t, device=device, dtype=torch.float32), recurse=recurse
             )
+
+    return torch_namespace(Module=Module)
+
+
+@mutant(
+    "apply-grad-new-object-on-cast",
+    "apply",
+    "_apply keeps each Parameter object on a cast but sets a new tensor as its .grad instead of keeping it",
+)
+def _grad_new_object_on_cast() -> SimpleNamespace:
+    return _apply_mutant(new_grad=True)
+
+
+@mutant("apply-type-floating-only", "apply", "type(dst_type) casts floating tensors only, like float()")
+def _type_floating_only() -> SimpleNamespace:
+    class Module(torch.nn.Module):
+        def type(self, dst_type: Any) -> Any:
+            # bug: torch's type() casts every tensor, integer and bool ones included
+            return self._apply(lambda t: t.type(dst_type) if t.is_floating_point() else t)
+
+    return torch_namespace(Module=Module)
+
+
+@mutant("apply-cpu-no-recurse", "apply", "cpu() moves the module's own tensors only, not its submodules'")
+def _cpu_no_recurse() -> SimpleNamespace:
+    class Module(torch.nn.Module):
+        def cpu(self) -> Any:
+            return self._apply(lambda t: t.cpu(), recurse=False)  # bug: torch recurses
+
+    return torch_namespace(Module=Module)
+
+
+@mutant(
+    "apply-to-tensor-ignores-dtype",
+    "apply",
+    "to(tensor) moves the tree to the tensor's device but ignores the tensor's dtype",
+)
+def _to_tensor_ignores_dtype() -> SimpleNamespace:
+    class Module(torch.nn.Module):
+        def to(self, *args: Any, **kwargs: Any) -> Any:
+            if args and isinstance(args[0], Tensor):
+                # bug: only the device of the tensor is used
+                return super().to(args[0].device, *args[1:], **kwargs)
+            if isinstance(kwargs.get("tensor"), Tensor):
+                rest = {k: v for k, v in kwargs.items() if k != "tensor"}
+                return super().to(kwargs["tensor"].device, *args, **rest)  # bug: likewise
+            return super().to(*args, **kwargs)
 
     return torch_namespace(Module=Module)

@@ -377,3 +377,40 @@ def test_to_empty_recurse_false_converts_own_tensors_only(nn: Any, plan: Any, re
             assert t.device.type == "cpu", f"to_empty(recurse=True): {kind} {path} is on {t.device}"
         elif id(t) not in own and kind != "grad":
             assert t.device.type == "meta", f"to_empty(recurse=False): submodule {kind} {path} was converted"
+
+
+@pytest.mark.clause("APPLY-CPU", "APPLY-RECURSE", "APPLY-OVERWRITE-FLAG", "APPLY-SWAP-FLAG")
+@given(plan=apply_plans(), overwrite=st.booleans(), swap=st.booleans(), via_to=st.booleans())
+def test_cpu_reaches_the_whole_tree(nn: Any, plan: Any, overwrite: bool, swap: bool, via_to: bool) -> None:
+    """cpu() (and to('cpu')) on a CPU tree keeps dtypes and values everywhere; with the overwrite switch
+    alone it gives every parameter of every module a new object, so submodules must be reached too."""
+    label = "to('cpu')" if via_to else "cpu()"
+    built = build(nn, plan)
+    before = [
+        (path, kind, v, None if v is None else v.grad, None if v is None else (v.dtype, v.detach().clone()))
+        for path, kind, v in _slots(built.root)
+    ]
+    with future_flags(overwrite, swap):
+        result = built.root.to("cpu") if via_to else built.root.cpu()
+    assert result is built.root, f"{label} did not return the module"
+    renew = overwrite and not swap
+    for (path, kind, old, grad, state), (_, _, new) in zip(before, _slots(built.root), strict=True):
+        if old is None:
+            assert new is None, f"{label}: None slot {path} now holds {type(new).__name__}"
+            continue
+        dtype, values = state
+        assert new.device.type == "cpu" and new.dtype == dtype, (
+            f"{label}: {kind} {path} is {new.dtype} on {new.device}, was {dtype} on cpu"
+        )
+        assert torch.equal(new.detach(), values), f"{label}: {kind} {path} changed its values"
+        if kind != "param":
+            assert new is old, f"{label}: buffer {path} needed no conversion but was replaced"
+            continue
+        assert isinstance(new, nn.Parameter), f"{label}: parameter {path} became {type(new).__name__}"
+        if renew:
+            assert new is not old, (
+                f"{label} with the overwrite switch: parameter {path} kept its object (not reached?)"
+            )
+        else:
+            assert new is old, f"{label} (overwrite={overwrite}, swap={swap}): parameter {path} was replaced"
+        assert new.grad is grad, f"{label}: {path}.grad is another object (a move to the same device)"
