@@ -142,3 +142,83 @@ def _convt_weight_like_conv() -> SimpleNamespace:
                 self.reset_parameters()
 
     return torch_namespace(LazyConvTranspose2d=LazyConvTranspose2d)
+
+
+@mutant(
+    "lazy-materialize-construction-dtype",
+    "lazy",
+    "UninitializedParameter.materialize uses the dtype given at construction, not that of a later conversion",
+)
+def _materialize_construction_dtype() -> SimpleNamespace:
+    class UninitializedParameter(nn.UninitializedParameter):
+        def __new__(cls, requires_grad: bool = True, device: Any = None, dtype: Any = None) -> Any:
+            made = super().__new__(cls, requires_grad, device, dtype)
+            made._made_with = made.data.dtype  # remembered once, at construction
+            return made
+
+        def materialize(self, shape: Any, device: Any = None, dtype: Any = None) -> None:
+            if dtype is None:
+                dtype = self._made_with  # bug: torch reads self.data.dtype, which .double() / .to() change
+            super().materialize(shape, device, dtype)
+
+    return torch_namespace(UninitializedParameter=UninitializedParameter)
+
+
+def _mixin_namespace(mixin: type) -> SimpleNamespace:
+    return torch_namespace(LazyModuleMixin=mixin)
+
+
+@mutant(
+    "lazy-mixin-hooks-removed-before-check",
+    "lazy",
+    "the lazy pre-hook is removed before the fully-initialized check, so a failed first call is not retried",
+)
+def _mixin_hooks_removed_before_check() -> SimpleNamespace:
+    class LazyModuleMixin(nn.modules.lazy.LazyModuleMixin):
+        def _infer_parameters(self, module: Any, args: Any, kwargs: Any = None) -> None:
+            module.initialize_parameters(*args, **(kwargs or {}))
+            # bug: torch removes the hooks only once the check below has passed
+            module._initialize_hook.remove()
+            module._load_hook.remove()
+            delattr(module, "_initialize_hook")
+            delattr(module, "_load_hook")
+            if module.has_uninitialized_params():
+                raise RuntimeError(f"module {self._get_name()} has not been fully initialized")
+            if module.cls_to_become is not None:
+                module.__class__ = module.cls_to_become
+
+    return _mixin_namespace(LazyModuleMixin)
+
+
+@mutant(
+    "lazy-mixin-has-uninit-ignores-buffers",
+    "lazy",
+    "LazyModuleMixin.has_uninitialized_params looks at the module's parameters only, not its buffers",
+)
+def _mixin_has_uninit_ignores_buffers() -> SimpleNamespace:
+    is_lazy = nn.parameter.is_lazy
+
+    class LazyModuleMixin(nn.modules.lazy.LazyModuleMixin):
+        def has_uninitialized_params(self) -> bool:
+            return any(is_lazy(p) for p in self._parameters.values())  # bug: self._buffers skipped
+
+    return _mixin_namespace(LazyModuleMixin)
+
+
+@mutant(
+    "lazy-batchnorm-stats-not-reset",
+    "lazy",
+    "LazyBatchNorm2d materializes running_mean/running_var but never resets them to zeros and ones",
+)
+def _batchnorm_stats_not_reset() -> SimpleNamespace:
+    class LazyBatchNorm2d(nn.LazyBatchNorm2d):
+        def reset_parameters(self) -> None:
+            if self.has_uninitialized_params() or self.num_features == 0:
+                return
+            # bug: reset_running_stats() is not called, the statistics keep torch.empty's memory
+            if self.affine:
+                nn.init.ones_(self.weight)
+                if self.bias is not None:
+                    nn.init.zeros_(self.bias)
+
+    return torch_namespace(LazyBatchNorm2d=LazyBatchNorm2d)

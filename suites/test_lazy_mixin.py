@@ -13,7 +13,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from suites.support.lazy_layers import LayerCase, layer_cases, lazy_mixin, sample_input
+from suites.support.lazy_layers import (
+    LayerCase,
+    is_initialized_parameter,
+    is_uninitialized,
+    layer_cases,
+    lazy_mixin,
+    sample_input,
+)
 from suites.support.lazy_modules import lazy_module_class, plain_lazy_class, uninitialized
 
 NAMES = ("w", "weight", "alpha", "b2", "scale_")
@@ -242,3 +249,20 @@ def test_inference_hook_runs_where_it_was_registered(nn: Any, cand: Any, data: s
             f"forward pre-hook {i} (prepend={prepend}) saw uninitialized parameters: {seen.get(i)}, "
             f"want {want}"
         )
+
+
+@pytest.mark.clause("LAZY-TO-META-NOT-LAZY")
+@given(case=layer_cases())
+def test_to_meta_drops_laziness(nn: Any, case: LayerCase) -> None:
+    module = case.build(nn)
+    if not module.has_uninitialized_params():
+        return  # nothing lazy to lose (a norm layer with neither affine parameters nor statistics)
+    module.to("meta")
+    for name in case.params:
+        p = getattr(module, name)
+        assert is_initialized_parameter(nn, p), f"{case.lazy}.to('meta'): {name} is {type(p).__name__}"
+        assert p.device.type == "meta", f"{case.lazy}.to('meta'): {name} is on {p.device}"
+    lazy_buffers = any(is_uninitialized(nn, b) for b in module.buffers())  # buffers keep their class
+    assert module.has_uninitialized_params() is lazy_buffers, (
+        f"{case.lazy}.to('meta'): has_uninitialized_params() must follow the buffers alone ({lazy_buffers})"
+    )

@@ -242,28 +242,69 @@ def test_materialize_keeps_requires_grad(nn: Any, requires_grad: bool, shape: An
     assert t.is_leaf, f"{kind}.materialize({shape!r}) left a non-leaf"
 
 
+# conversions of a module holding the uninitialized tensor before it is materialized, and the dtype they
+# give a floating tensor (None: no conversion, the dtype it was made with)
+CONVERSIONS: dict[str, tuple[Any, str | None]] = {
+    "none": (lambda m: m, None),
+    "double()": (lambda m: m.double(), "float64"),
+    "half()": (lambda m: m.half(), "float16"),
+    "double().float()": (lambda m: m.double().float(), "float32"),
+    "to(torch.float64)": (lambda m: m.to(torch.float64), "float64"),
+    "to('cpu', dtype=torch.float16)": (lambda m: m.to("cpu", dtype=torch.float16), "float16"),
+}
+
+
 @pytest.mark.clause("LAZY-MATERIALIZE-DTYPE-DEVICE")
 @given(
     kind=st.sampled_from(KINDS),
     made=st.sampled_from(DTYPES),
+    conversion=st.sampled_from(sorted(CONVERSIONS)),
     given_dtype=st.sampled_from(DTYPES),
+    made_device=st.sampled_from((None, "cpu", "meta")),
+    pass_device=st.booleans(),
     shape=shapes,
 )
 def test_materialize_dtype_and_device(
-    nn: Any, kind: str, made: str | None, given_dtype: str | None, shape: Any
+    nn: Any,
+    kind: str,
+    made: str | None,
+    conversion: str,
+    given_dtype: str | None,
+    made_device: str | None,
+    pass_device: bool,
+    shape: Any,
 ) -> None:
-    t = make(nn, kind, dtype=made)
-    current = expected_dtype(made)
-    kwargs = {} if given_dtype is None else {"dtype": getattr(torch, given_dtype)}
+    # torch cannot materialize onto another device than the placeholder's (set_data refuses the type),
+    # so the device argument, where drawn, names the placeholder's own device
+    given_device = (made_device or "cpu") if pass_device else None
+    factory: dict[str, Any] = {} if made is None else {"dtype": getattr(torch, made)}
+    if made_device is not None:
+        factory["device"] = made_device
+    module = nn.Module()
+    if kind == "UninitializedParameter":
+        module.t = nn.UninitializedParameter(**factory)
+    else:
+        module.register_buffer("t", nn.UninitializedBuffer(**factory))
+    convert, converted = CONVERSIONS[conversion]
+    if made_device == "meta" and conversion != "none":
+        converted = None  # only dtype conversions on the CPU are drawn with a conversion
+        convert = CONVERSIONS["none"][0]
+        conversion = "none"
+    convert(module)
+    t = module.t  # a converted buffer is a new (still uninitialized) object in the slot
+    current = getattr(torch, converted) if converted is not None else expected_dtype(made)
+    assert t.dtype == current, f"{kind}(dtype={made}) after {conversion}: dtype {t.dtype}, want {current}"
+    kwargs: dict[str, Any] = {} if given_dtype is None else {"dtype": getattr(torch, given_dtype)}
+    if given_device is not None:
+        kwargs["device"] = given_device
     t.materialize(shape, **kwargs)
     want = current if given_dtype is None else getattr(torch, given_dtype)
-    assert t.dtype == want, (
-        f"{kind}(dtype={made}).materialize({shape!r}, {kwargs}): dtype {t.dtype}, want {want}"
-    )
-    assert t.device == torch.device("cpu"), f"materialize put the tensor on {t.device}"
-    u = make(nn, kind)
-    u.materialize(shape, device="cpu")
-    assert u.device == torch.device("cpu"), f"materialize(device='cpu') put the tensor on {u.device}"
+    label = f"{kind}(**{factory}), {conversion}, materialize({shape!r}, **{kwargs})"
+    assert t.dtype == want, f"{label}: dtype {t.dtype}, want {want}"
+    want_device = given_device or made_device or "cpu"
+    assert t.device == torch.device(want_device), f"{label}: the tensor is on {t.device}, want {want_device}"
+    assert tuple(t.shape) == as_tuple(shape), f"{label}: shape {tuple(t.shape)}"
+    assert module.t is t, f"{label}: the module holds another object after materialize"
 
 
 @pytest.mark.clause("LAZY-UBUF-MATERIALIZE")
@@ -282,3 +323,13 @@ def test_buffer_materialize_gives_a_plain_tensor(
     assert tuple(b.shape) == as_tuple(shape), f"materialize({shape!r}) gave shape {tuple(b.shape)}"
     assert b.dtype == expected_dtype(dtype), f"materialize changed the dtype to {b.dtype}"
     assert not b.requires_grad, "a materialized buffer requires grad"
+
+
+@pytest.mark.clause("LAZY-MATERIALIZE-OTHER-DEVICE")
+@given(kind=st.sampled_from(KINDS), made=st.sampled_from(("cpu", "meta")), shape=shapes)
+def test_materialize_refuses_another_device(nn: Any, kind: str, made: str, shape: Any) -> None:
+    t = getattr(nn, kind)(device=made)
+    other = "meta" if made == "cpu" else "cpu"
+    with pytest.raises(RuntimeError):
+        t.materialize(shape, device=other)
+    assert t.device == torch.device(made), f"{kind}(device={made!r}) moved to {t.device} by a refused call"
