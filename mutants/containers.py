@@ -212,3 +212,75 @@ def _md_setitem_no_check() -> SimpleNamespace:
             self._modules[key] = module  # bug: no add_module
 
     return torch_namespace(ModuleDict=ModuleDict)
+
+
+@mutant(
+    "cont-md-pop-keeps-entry",
+    "containers",
+    "ModuleDict.pop returns the module but leaves it registered under its key",
+)
+def _md_pop_keeps_entry() -> SimpleNamespace:
+    class ModuleDict(torch.nn.ModuleDict):
+        def pop(self, key: str) -> Any:
+            return self[key]  # bug: no `del self[key]`
+
+    return torch_namespace(ModuleDict=ModuleDict)
+
+
+@mutant(
+    "cont-ml-insert-drops-last",
+    "containers",
+    "ModuleList.insert starts its shift loop one short, so the last module is overwritten and lost",
+)
+def _ml_insert_drops_last() -> SimpleNamespace:
+    class ModuleList(torch.nn.ModuleList):
+        def insert(self, index: int, module: Any) -> None:
+            for i in range(len(self._modules) - 1, index, -1):  # bug: - 1
+                self._modules[str(i)] = self._modules[str(i - 1)]
+            self._modules[str(index)] = module
+
+    return torch_namespace(ModuleList=ModuleList)
+
+
+@mutant(
+    "cont-pd-setdefault-overwrites",
+    "containers",
+    "ParameterDict.setdefault stores the default even when the key is already present",
+)
+def _pd_setdefault_overwrites() -> SimpleNamespace:
+    class ParameterDict(torch.nn.ParameterDict):
+        def setdefault(self, key: str, default: Any = None) -> Any:
+            self[key] = default  # bug: no `if key not in self`
+            return self[key]
+
+    return torch_namespace(ParameterDict=ParameterDict)
+
+
+@mutant(
+    "cont-ml-extend-non-iterable-ignored",
+    "containers",
+    "ModuleList.extend silently ignores a non-iterable argument instead of raising TypeError",
+)
+def _ml_extend_non_iterable_ignored() -> SimpleNamespace:
+    from collections.abc import Iterable
+
+    class ModuleList(torch.nn.ModuleList):
+        def extend(self, modules: Any) -> Any:
+            if not isinstance(modules, Iterable):
+                return self  # bug: should raise TypeError
+            return super().extend(modules)
+
+    return torch_namespace(ModuleList=ModuleList)
+
+
+@mutant(
+    "cont-md-len-skips-none",
+    "containers",
+    "len(ModuleDict) leaves out the keys whose value is None",
+)
+def _md_len_skips_none() -> SimpleNamespace:
+    class ModuleDict(torch.nn.ModuleDict):
+        def __len__(self) -> int:
+            return sum(1 for m in self._modules.values() if m is not None)  # bug: None entries skipped
+
+    return torch_namespace(ModuleDict=ModuleDict)

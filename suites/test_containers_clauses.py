@@ -232,3 +232,195 @@ def test_pop_returns_the_module_and_renumbers(nn: Any, size: int, data: st.DataO
     assert got == want, f"after {kind}({size}).pop({index}) children are {[k for k, _ in got]}"
     if remaining:
         assert container[-1] is remaining[-1], f"after {kind}.pop({index}), [-1] is not the last module"
+
+
+DICT_OPS = ("set", "set_none", "del", "pop", "contains", "clear", "get", "setdefault", "popitem")
+
+
+def _dict_call(target: Any, op: str, key: str, value: Any) -> Any:
+    """One dict operation, the same source for a container and for its plain dict model."""
+    if op in ("set", "set_none"):
+        target[key] = value if op == "set" else None
+        return None
+    if op == "del":
+        del target[key]
+        return None
+    if op == "contains":
+        return key in target
+    if op == "get":
+        return target.get(key, "default")
+    if op == "setdefault":
+        return target.setdefault(key, value)
+    if op == "pop":
+        return target.pop(key)
+    if op == "popitem":
+        return target.popitem()
+    target.clear()
+    return None
+
+
+def _dict_outcome(target: Any, op: str, key: str, value: Any) -> tuple[str, Any]:
+    try:
+        result = _dict_call(target, op, key, value)
+    except (KeyError, TypeError) as exc:
+        return ("raises", type(exc).__name__)
+    if isinstance(result, tuple):
+        return ("returns", tuple(x if isinstance(x, str) else id(x) for x in result))
+    return ("returns", result if isinstance(result, bool | str) or result is None else id(result))
+
+
+@pytest.mark.clause(
+    "CONT-MD-SETITEM",
+    "CONT-MD-DELITEM-POP",
+    "CONT-MD-CONTAINS-LEN-ITER",
+    "CONT-MD-CLEAR",
+    "CONT-MD-VIEWS",
+    "CONT-PD-DICT-METHODS",
+)
+@given(
+    data=st.data(),
+    kind=st.sampled_from(["ModuleDict", "ParameterDict"]),
+    start=st.lists(st.sampled_from(KEYS[:4]), max_size=4, unique=True),
+    ops=st.lists(
+        st.tuples(st.sampled_from(DICT_OPS), st.sampled_from(KEYS[:4]), st.integers(0, 3)), max_size=10
+    ),
+)
+def test_dict_containers_follow_a_plain_dict(
+    nn: Any,
+    cand: Any,
+    data: st.DataObject,
+    kind: str,
+    start: list[str],
+    ops: list[tuple[str, str, int]],
+) -> None:
+    """Edits of a ModuleDict / ParameterDict (values shared between keys, fresh values, None module entries)
+    against an ordered dict: the outcome of each call, then keys, len, values, membership and registration."""
+    is_md = kind == "ModuleDict"
+    # index 3 of the pool is a new value each time, never one already stored
+    pool = [nn.Module() if is_md else nn.Parameter(cand.tensor([float(i)])) for i in range(4)]
+    model: dict[str, Any] = {k: pool[i % 3] for i, k in enumerate(start)}
+    container = getattr(nn, kind)(list(model.items()))
+    done: list[str] = []
+    # every program ends by visiting each key with setdefault (a fresh value) and pop
+    tail = [(op, key, 3) for key in KEYS[:4] for op in ("setdefault", "pop")]
+    for op, key, which in ops + tail:
+        value = pool[which]
+        if which == 3:
+            value = pool[3] = nn.Module() if is_md else nn.Parameter(cand.tensor([3.0]))
+        if op == "set_none" and not is_md:
+            op = "set"
+        if op in ("get", "setdefault", "popitem") and is_md:
+            op = "contains"
+        if op in ("pop", "del") and not is_md and key not in model:
+            op = "contains"  # a missing key gives AttributeError, not KeyError, in torch: not required
+        done.append(f"{op}({key!r})")
+        got, want = _dict_outcome(container, op, key, value), _dict_outcome(model, op, key, value)
+        what = f"{kind}({start}) after {', '.join(done)}"
+        assert got == want, f"{what}: the call gave {got}, a plain dict gives {want}"
+        assert list(container.keys()) == list(model), f"{what}: keys {list(container.keys())}, {list(model)}"
+        assert list(container) == list(model), f"{what}: iteration gives {list(container)}"
+        assert len(container) == len(model), f"{what}: len {len(container)}, expected {len(model)}"
+        values = [id(v) if v is not None else None for v in container.values()]
+        assert values == [id(v) if v is not None else None for v in model.values()], f"{what}: values()"
+        for probe in KEYS:
+            assert (probe in container) == (probe in model), f"{what}: {probe!r} in {kind} is wrong"
+        if is_md:
+            registered = [(k, id(m)) for k, m in container.named_children()]
+            expected = []
+            for k, m in model.items():  # named_children yields a shared module once, under its first key
+                if m is not None and all(id(m) != i for _, i in expected):
+                    expected.append((k, id(m)))
+        else:
+            registered = [(k, id(p)) for k, p in container.named_parameters(remove_duplicate=False)]
+            expected = [(k, id(p)) for k, p in model.items()]
+        assert registered == expected, f"{what}: registered {registered}, expected {expected}"
+
+
+@pytest.mark.clause("CONT-ML-EXTEND", "CONT-PL-APPEND-EXTEND")
+@given(
+    kind=st.sampled_from(["ModuleList", "ParameterList"]),
+    size=st.integers(0, 3),
+    bad=st.sampled_from(["int", "float", "none", "module", "tensor"]),
+    how=st.sampled_from(["extend", "iadd"]),
+    good=st.sampled_from(["list", "tuple", "generator", "same_kind"]),
+    count=st.integers(0, 3),
+)
+def test_extend_takes_iterables_only(
+    nn: Any, cand: Any, kind: str, size: int, bad: str, how: str, good: str, count: int
+) -> None:
+    is_ml = kind == "ModuleList"
+
+    def element() -> Any:
+        return nn.Module() if is_ml else nn.Parameter(cand.tensor([1.0]))
+
+    items = [element() for _ in range(size)]
+    container = getattr(nn, kind)(items)
+    if bad == "tensor" and is_ml:
+        bad = "module"
+    if bad == "module" and not is_ml:
+        bad = "tensor"
+    argument = {
+        "int": 7,
+        "float": 2.5,
+        "none": None,
+        "module": nn.Module(),
+        "tensor": cand.tensor([1.0, 2.0]),
+    }
+    with pytest.raises(TypeError):
+        if how == "extend":
+            container.extend(argument[bad])
+        else:
+            container += argument[bad]
+    assert [id(x) for x in container] == [id(x) for x in items], (
+        f"{kind}({size}).{how}({bad}) must raise TypeError and leave the list as it was"
+    )
+    more = [element() for _ in range(count)]
+    source: Any = {
+        "list": more,
+        "tuple": tuple(more),
+        "generator": (x for x in more),
+        "same_kind": getattr(nn, kind)(more),
+    }[good]
+    if how == "extend":
+        assert container.extend(source) is container, f"{kind}.extend must return the list itself"
+    else:
+        before = container
+        container += source
+        assert container is before, f"{kind} += must extend in place"
+    assert [id(x) for x in container] == [id(x) for x in items + more], (
+        f"{kind}({size}).{how}({good} of {count}) gives the wrong elements"
+    )
+    names = [n for n, _ in (container.named_children() if is_ml else container.named_parameters())]
+    assert names == [str(i) for i in range(size + count)], f"{kind}.{how}: registered names {names}"
+
+
+@pytest.mark.clause("CONT-ML-CONTAINS")
+@given(
+    picks=st.lists(st.integers(0, 3), max_size=6),
+    removed=st.integers(0, 5),
+    probe=st.sampled_from(["0", "1", "a"]),
+)
+def test_module_list_membership_is_by_module(nn: Any, picks: list[int], removed: int, probe: str) -> None:
+    pool = [nn.Module() for _ in range(4)]
+    ml = nn.ModuleList([pool[i] for i in picks])
+    members = [pool[i] for i in picks]
+    if members:
+        del ml[removed % len(members)]
+        del members[removed % len(members)]
+    for i, module in enumerate(pool):
+        want = any(module is m for m in members)
+        assert (module in ml) is want, f"pool[{i}] in ModuleList(pool{picks} less one) is not {want}"
+    assert (probe in ml) is False, f"{probe!r} in a ModuleList of {len(members)} modules must be False"
+
+
+@pytest.mark.clause("CONT-PD-POP-MISSING")
+@given(start=st.lists(st.sampled_from(KEYS[:4]), max_size=4, unique=True), key=st.sampled_from(KEYS))
+def test_parameter_dict_missing_key_errors(nn: Any, cand: Any, start: list[str], key: str) -> None:
+    pd = nn.ParameterDict([(k, nn.Parameter(cand.tensor([float(i)]))) for i, k in enumerate(start)])
+    if key in start:
+        return
+    with pytest.raises(AttributeError):
+        pd.pop(key)
+    with pytest.raises(KeyError):
+        del pd[key]
+    assert list(pd.keys()) == start, f"ParameterDict({start}): a failed pop/del of {key!r} changed the keys"

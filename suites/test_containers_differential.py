@@ -313,7 +313,7 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
             if var is None:
                 return
             index = self._index(data, allow_slice=self.kind[var] == "Sequential")
-            source = f"{var}.pop({self._index_source(index)})"
+            source = f"{var}.pop({index!r})"  # a slice as slice(...): call arguments take no a:b syntax
             if isinstance(index, slice):
                 source = f"[tok(x) for x in {source}]"
             outcome = self._step(var, source, expression=True)
