@@ -550,3 +550,58 @@ def test_load_from_state_dict_per_path(
     assert added == [(p + "." if p else "") + "added_by_override" for p in paths], (
         f"missing keys added by the override: {added}"
     )
+
+
+def one_sided_extra_class(base: type, side: str) -> type:
+    """A subclass of ``base`` overriding only get_extra_state (side "get") or only set_extra_state ("set")."""
+
+    def get_extra_state(self: Any) -> Any:
+        return {"saved_by": type(self).__name__}
+
+    def set_extra_state(self: Any, state: Any) -> None:
+        self.extra_loaded.append(state)
+
+    body: dict[str, Any] = {"get_extra_state": get_extra_state} if side == "get" else {}
+    if side == "set":
+        body["set_extra_state"] = set_extra_state
+    return type(base.__name__, (base,), body)
+
+
+@pytest.mark.clause("SD-LOAD-EXTRA-STATE", "SD-SAVE-EXTRA-STATE", "SD-EXTRA-STATE-GET-ONLY")
+@given(plan=sd_plans(extra_state=False), data=st.data(), side=st.sampled_from(["get", "set"]))
+def test_extra_state_follows_the_overridden_method(
+    nn: Any, cand: Any, plan: Any, data: st.DataObject, side: str
+) -> None:
+    """Saving looks at the get_extra_state override, loading at the set_extra_state override, each alone."""
+    tree = build_sd(plan, nn, cand)
+    node = data.draw(st.sampled_from(tree.nodes), label="one-sided module")
+    base_keys = expected_keys(tree.root)
+    node.module.__class__ = one_sided_extra_class(type(node.module), side)
+    node.module.extra_loaded = []
+    paths = [p for p, n in trees.module_paths(tree.root) if n is node]
+    extra_keys = [trees.join(p, EXTRA) for p in paths]
+    saved = [k for k in tree.root.module.state_dict() if k.rpartition(".")[2] == EXTRA]
+    assert saved == (extra_keys if side == "get" else []), (
+        f"a module overriding only {side}_extra_state saves extra-state keys {saved}\n{plan!r}"
+    )
+    given_keys = [k for k in extra_keys if data.draw(st.booleans(), label=f"{k} given")]
+    given_plan = [(k, v) for k, v in full_plan(cand, tree.root) if k in base_keys]
+    given_plan += [(k, Value(None, plain={"loaded": k})) for k in given_keys]
+    result = tree.root.module.load_state_dict(make_state(given_plan, cand), strict=False)
+    missing = [k for k in result.missing_keys if k.rpartition(".")[2] == EXTRA]
+    unexpected = [k for k in result.unexpected_keys if k.rpartition(".")[2] == EXTRA]
+    if side == "set":
+        loaded = [{"loaded": k} for k in given_keys]
+        assert node.module.extra_loaded == loaded, (
+            f"set_extra_state got {node.module.extra_loaded}, expected {loaded}\n{plan!r}"
+        )
+        want = ([k for k in extra_keys if k not in given_keys], [])
+    else:
+        want = ([], given_keys)
+    assert (missing, unexpected) == want, (
+        f"a module overriding only {side}_extra_state: extra-state keys (missing, unexpected) are "
+        f"{(missing, unexpected)}, expected {want} (given {given_keys})\n{plan!r}"
+    )
+    if side == "get" and given_keys:
+        with pytest.raises(RuntimeError, match="_extra_state"):
+            tree.root.module.load_state_dict(make_state(given_plan, cand), strict=True)
