@@ -413,14 +413,16 @@ def test_module_list_membership_is_by_module(nn: Any, picks: list[int], removed:
     assert (probe in ml) is False, f"{probe!r} in a ModuleList of {len(members)} modules must be False"
 
 
-@pytest.mark.clause("CONT-PD-POP-MISSING")
+@pytest.mark.clause("CONT-PD-MISSING-KEY")
 @given(start=st.lists(st.sampled_from(KEYS[:4]), max_size=4, unique=True), key=st.sampled_from(KEYS))
 def test_parameter_dict_missing_key_errors(nn: Any, cand: Any, start: list[str], key: str) -> None:
     pd = nn.ParameterDict([(k, nn.Parameter(cand.tensor([float(i)]))) for i, k in enumerate(start)])
     if key in start:
         return
     with pytest.raises(AttributeError):
+        pd[key]
+    with pytest.raises(AttributeError):
         pd.pop(key)
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError):  # del is not routed through attribute lookup
         del pd[key]
     assert list(pd.keys()) == start, f"ParameterDict({start}): a failed pop/del of {key!r} changed the keys"
