@@ -15,6 +15,22 @@ from typing import Any
 import numpy as np
 
 
+class Namespace(SimpleNamespace):
+    """A candidate's ``nn`` namespace that prints as one short line (hypothesis prints every argument of
+    a failing example, fixtures included; the full namespace would bury the example under hundreds of
+    class names)."""
+
+    def __init__(self, owner: str, names: dict[str, Any]) -> None:
+        super().__init__(**names)
+        object.__setattr__(self, "_owner", owner)
+
+    def __repr__(self) -> str:
+        return f"<nn namespace of candidate {self._owner}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+
 @dataclass(repr=False)
 class Candidate:
     """A framework under test, presented torch-shaped.
@@ -32,8 +48,15 @@ class Candidate:
     repro_prelude: str = ""
     description: str = ""
 
+    def __post_init__(self) -> None:
+        if type(self.nn) is SimpleNamespace:
+            self.nn = Namespace(self.name, vars(self.nn))
+
     def __repr__(self) -> str:
         return f"<candidate {self.name} {self.version}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
 
     # --- tensors -------------------------------------------------------------------------------
     # The defaults below fit every framework whose tensors are torch tensors (torch itself, the
@@ -89,6 +112,11 @@ class Candidate:
     def add(self, a: Any, b: Any) -> Any:
         """Out-of-place addition (used to check what type operations return)."""
         return a + b
+
+    def swap_last_dims(self, t: Any) -> Any:
+        """A view of ``t`` (two or more dimensions) with its last two dimensions swapped: a
+        non-contiguous tensor sharing ``t``'s memory."""
+        return t.transpose(-1, -2)
 
     def same_storage(self, a: Any, b: Any) -> bool:
         return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
