@@ -180,6 +180,13 @@ def _uniform_ignores_generator() -> SimpleNamespace:
     "orthogonal_ reshapes the Q factor of a wide matrix instead of transposing it: rows not orthonormal",
 )
 def _orthogonal_wide_reshaped() -> SimpleNamespace:
+    return init_namespace(orthogonal_=_buggy_orthogonal(sign_correction=True, wide_by_reshape=True))
+
+
+def _buggy_orthogonal(sign_correction: bool, wide_by_reshape: bool) -> Callable[..., Tensor]:
+    """torch's orthogonal_ algorithm with the sign correction optional and, for wide matrices, the Q
+    factor either transposed (right) or reshaped (a bug that scrambles its columns into rows)."""
+
     def orthogonal_(tensor: Tensor, gain: float = 1, generator: torch.Generator | None = None) -> Tensor:
         if tensor.ndimension() < 2:
             raise ValueError("Only tensors with 2 or more dimensions are supported")
@@ -191,17 +198,16 @@ def _orthogonal_wide_reshaped() -> SimpleNamespace:
         if rows < cols:
             flattened.t_()
         q, r = torch.linalg.qr(flattened)
-        d = torch.diag(r, 0)
-        ph = d.sign()
-        q *= ph
+        if sign_correction:
+            q *= torch.diag(r, 0).sign()
         if rows < cols:
-            q = q.reshape(rows, cols)  # bug: q.t_() expected; a reshape scrambles the columns into rows
+            q = q.reshape(rows, cols) if wide_by_reshape else q.t()
         with torch.no_grad():
             tensor.view_as(q).copy_(q)
             tensor.mul_(gain)
         return tensor
 
-    return init_namespace(orthogonal_=orthogonal_)
+    return orthogonal_
 
 
 @mutant("init-sparse-zeroes-rows", "init", "sparse_ zeroes a fraction of every row instead of every column")
@@ -420,3 +426,50 @@ def _trunc_normal_narrow_no_rejection() -> SimpleNamespace:
         t.uniform_(a, b, generator=gen)  # bug: no acceptance test against the normal density
 
     return init_namespace(trunc_normal_=_trunc_normal_with_narrow_branch(narrow))
+
+
+@mutant(
+    "init-orthogonal-no-sign-correction",
+    "init",
+    "orthogonal_ returns the raw Q factor of the QR decomposition without multiplying it by the signs of "
+    "R's diagonal: still orthogonal, but M[0, 0] is always negative",
+)
+def _orthogonal_no_sign_correction() -> SimpleNamespace:
+    return init_namespace(orthogonal_=_buggy_orthogonal(sign_correction=False, wide_by_reshape=False))
+
+
+@mutant(
+    "init-normal-rebinds-data",
+    "init",
+    "normal_ draws into a new tensor and rebinds tensor.data to it: same object, but views of the old "
+    "memory keep the old values",
+)
+def _normal_rebinds_data() -> SimpleNamespace:
+    def normal_(
+        tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: torch.Generator | None = None
+    ) -> Tensor:
+        fresh = torch.empty_like(tensor).normal_(mean, std, generator=generator)
+        tensor.data = fresh  # bug: torch writes in place with tensor.normal_
+        return tensor
+
+    return init_namespace(normal_=normal_)
+
+
+@mutant(
+    "init-xavier-uniform-fills-a-copy",
+    "init",
+    "xavier_uniform_ fills tensor.contiguous(): for a non-contiguous tensor that is a copy, so the tensor is "
+    "left unwritten",
+)
+def _xavier_uniform_fills_a_copy() -> SimpleNamespace:
+    def xavier_uniform_(
+        tensor: Tensor, gain: float = 1.0, generator: torch.Generator | None = None
+    ) -> Tensor:
+        fan_in, fan_out = torch.nn.init._calculate_fan_in_and_fan_out(tensor)
+        bound = gain * math.sqrt(6.0 / float(fan_in + fan_out))
+        with torch.no_grad():
+            # bug: contiguous() is a copy when the tensor is not contiguous
+            tensor.contiguous().uniform_(-bound, bound, generator=generator)
+        return tensor
+
+    return init_namespace(xavier_uniform_=xavier_uniform_)

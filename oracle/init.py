@@ -295,7 +295,8 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Generator | None = N
 
     The matrix is the Q factor of a Gaussian matrix (of its transpose when wide), with Q's columns
     signed by R's diagonal so that Q is Haar-distributed.
-    Clauses: INIT-ORTHOGONAL, INIT-ORTHOGONAL-LOW-DIM, INIT-INPLACE-RETURN, INIT-NO-GRAD, INIT-GENERATOR.
+    Clauses: INIT-ORTHOGONAL, INIT-ORTHOGONAL-SIGNS, INIT-ORTHOGONAL-LOW-DIM, INIT-ORTHOGONAL-NONCONTIGUOUS,
+    INIT-INPLACE-RETURN, INIT-NO-GRAD, INIT-GENERATOR.
     """
     if tensor.dim() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
@@ -310,7 +311,8 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Generator | None = N
         q = q * torch.diagonal(r).sign()
         if wide:
             q = q.t()
-        tensor.copy_(q.reshape(tensor.shape)).mul_(gain)
+        # written through a (rows, cols) view, which a non-contiguous tensor of 3+ dimensions cannot give
+        tensor.view(rows, cols).copy_(q).mul_(gain)
     return tensor
 
 

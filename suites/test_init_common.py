@@ -4,6 +4,7 @@ autograd history, the generator argument, the zero-element warning and kaiming's
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -32,19 +33,35 @@ def apply(cand: Any, init: Any, name: str, t: Any, options: dict[str, Any], seed
 
 @pytest.mark.clause("INIT-INPLACE-RETURN")
 @pytest.mark.parametrize("name", sorted(CASES))
-@given(data=st.data(), dtype=st.sampled_from(DTYPES), seed=seeds())
+@given(data=st.data(), dtype=st.sampled_from(DTYPES), seed=seeds(), transposed=st.booleans())
 def test_fills_in_place_and_returns_it(
-    nn: Any, cand: Any, name: str, data: st.DataObject, dtype: str, seed: int
+    nn: Any, cand: Any, name: str, data: st.DataObject, dtype: str, seed: int, transposed: bool
 ) -> None:
     shape, options = draw_case(data, name)
-    t = fresh(cand, shape, dtype)
-    call = call_text(name, shape, options) + f" on {dtype}"
+    # orthogonal_ refuses non-contiguous tensors of more than two dimensions (INIT-ORTHOGONAL-NONCONTIGUOUS)
+    transposed = transposed and len(shape) >= 2 and not (name == "orthogonal_" and len(shape) > 2)
+    if transposed:  # a non-contiguous view: the memory of `base`, read with the last two dimensions swapped
+        base = fresh(cand, (*shape[:-2], shape[-1], shape[-2]), dtype)
+        t = cand.swap_last_dims(base)
+    else:
+        t = base = fresh(cand, shape, dtype)
+    call = call_text(name, shape, options) + f" on {dtype}" + (" (a transposed view)" if transposed else "")
+    # an alias of the tensor's memory (derived() needs a dimension and two elements)
+    alias = cand.derived(base)["t.data"] if len(shape) >= 1 and math.prod(shape) >= 2 else None
     out = apply(cand, nn.init, name, t, options, seed)
     assert out is t, f"{call} returned {type(out).__name__} object {id(out)}, not the tensor it was given"
     assert cand.shape(t) == shape, f"{call} changed the shape to {cand.shape(t)}"
     assert cand.dtype_name(t) == dtype, f"{call} changed the dtype to {cand.dtype_name(t)}"
     unwritten = int(np.isnan(cand.to_numpy(t)).sum())
     assert unwritten == 0, f"{call} left {unwritten} elements unwritten (still NaN)"
+    if transposed:
+        unseen = int(np.isnan(cand.to_numpy(base)).sum())
+        assert unseen == 0, f"{call}: {unseen} elements of the viewed memory stayed unwritten (copy filled?)"
+    if alias is not None:
+        assert cand.same_storage(alias, base) and np.array_equal(cand.to_numpy(alias), cand.to_numpy(base)), (
+            f"{call} did not write into the tensor's own memory: an alias taken before the call does not see "
+            "the new values (the tensor was given new data instead)"
+        )
 
 
 @pytest.mark.clause("INIT-NO-GRAD")

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from suites.support.init_cases import DTYPES, fresh, seeded, seeds, shapes
-from suites.support.init_stats import check_law, normal
+from suites.support.init_stats import ALPHA, check_law, normal
 from suites.support.naming import check_raises
 
 ORTHO_TOLERANCE = {"float32": 1e-4, "float64": 1e-10}
@@ -49,6 +49,37 @@ def test_orthogonal(
         f"{call}: the flattened {rows}x{cols} matrix M has {kind} off gain**2 * I by {error:.3g} "
         f"(diagonal {np.round(np.diag(product)[:4], 6)}, expected {gain**2:.6g})"
     )
+
+
+# draws per example for the sign test; each diagonal position is a fair coin over the draws
+SIGN_DRAWS = 80
+
+
+def binomial_two_sided(k: int, n: int) -> float:
+    """P(|X - n/2| >= |k - n/2|) for X ~ Binomial(n, 1/2)."""
+    distance = abs(k - n / 2)
+    tail = sum(math.comb(n, j) for j in range(n + 1) if abs(j - n / 2) >= distance)
+    return min(1.0, tail / 2**n)
+
+
+@pytest.mark.clause("INIT-ORTHOGONAL-SIGNS")
+@given(shape=shapes(2, 3, max_side=6), seed=seeds())
+def test_orthogonal_signs_are_unbiased(nn: Any, cand: Any, shape: tuple[int, ...], seed: int) -> None:
+    """Over repeated draws from one seeded generator, every diagonal entry of the flattening is as often
+    negative as positive (a binomial test per position; its false-alarm rate is below ALPHA per position)."""
+    kwargs = seeded(cand, seed)
+    diagonals = []
+    for _ in range(SIGN_DRAWS):
+        t = fresh(cand, shape, "float64")
+        nn.init.orthogonal_(t, **kwargs)
+        diagonals.append(np.diag(flattened(cand, t)))
+    negatives = (np.array(diagonals) < 0).sum(axis=0)
+    for position, k in enumerate(negatives.tolist()):
+        p = binomial_two_sided(k, SIGN_DRAWS)
+        assert p >= ALPHA, (
+            f"orthogonal_(tensor of shape {shape}) seed {seed}: M[{position}, {position}] was negative in "
+            f"{k} of {SIGN_DRAWS} draws (two-sided binomial p = {p:.2g}); its sign must be a fair coin"
+        )
 
 
 @pytest.mark.clause("INIT-ORTHOGONAL-LOW-DIM")
@@ -107,4 +138,15 @@ def test_sparse_not_2d(nn: Any, cand: Any, shape: tuple[int, ...], sparsity: flo
         ValueError,
         lambda: nn.init.sparse_(fresh(cand, shape), sparsity),
         f"sparse_(tensor of shape {shape}, {sparsity})",
+    )
+
+
+@pytest.mark.clause("INIT-ORTHOGONAL-NONCONTIGUOUS")
+@given(shape=shapes(3, 4, max_side=4).filter(lambda s: s[-1] != s[-2] and s[-1] > 1 and s[-2] > 1))
+def test_orthogonal_refuses_non_contiguous_kernels(nn: Any, cand: Any, shape: tuple[int, ...]) -> None:
+    base = fresh(cand, shape)
+    check_raises(
+        RuntimeError,
+        lambda: nn.init.orthogonal_(cand.swap_last_dims(base)),
+        f"orthogonal_(a transposed view of a tensor of shape {shape})",
     )
