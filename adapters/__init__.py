@@ -1,7 +1,8 @@
 """Candidate adapters and how a ``--candidate`` value finds one.
 
 A value is resolved in this order:
-1. a built-in name (``torch``, ``oracle``);
+1. a built-in name (``torch``, ``oracle``, and torch's module wrappers ``torch-compile``,
+   ``torch-jit-script``, ``torch-jit-trace``, ``torch-fx``, ``torch-dataparallel``, ``torch-parametrize``);
 2. ``mutant:<id>``: a deliberately broken torch from the project's mutant catalog;
 3. a name that a package registered under the ``nnconform.adapters`` entry-point group;
 4. an import path ``package.module:attribute`` whose attribute is a Candidate or a callable returning one.
@@ -27,9 +28,16 @@ class CandidateError(LookupError):
     """A ``--candidate`` value that names no adapter, or an adapter that does not load."""
 
 
+def _wrapper_names() -> list[str]:
+    from adapters.torch_wrappers import WRAPPERS
+
+    return list(WRAPPERS)
+
+
 def known_names() -> list[str]:
     plugin_names = [ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)]
-    return sorted(set(BUILTIN) | set(plugin_names)) + ["mutant:<id>", "package.module:attribute"]
+    names = set(BUILTIN) | set(_wrapper_names()) | set(plugin_names)
+    return sorted(names) + ["mutant:<id>", "package.module:attribute"]
 
 
 def _load_attr(path: str) -> object:
@@ -58,6 +66,10 @@ def resolve_candidate(value: str) -> Candidate:
     """Turn a ``--candidate`` value into a Candidate, or fail naming the known candidates."""
     if value in BUILTIN:
         return _as_candidate(_load_attr(BUILTIN[value]), value)
+    if value in _wrapper_names():
+        from adapters.torch_wrappers import make_candidate
+
+        return make_candidate(value)
     if value.startswith("mutant:"):
         from mutants import catalog
 

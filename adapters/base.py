@@ -58,6 +58,22 @@ class Candidate:
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self))
 
+    # --- modules -------------------------------------------------------------------------------
+
+    def prepare(self, module: Any) -> Any:
+        """What the suites observe in place of a module tree they built, at the point where they start
+        observing it. A framework's own modules are observed as they are (the default); a wrapper
+        candidate (``torch.compile``, ``DataParallel``, ...) returns the wrapped or transformed module.
+        Only tests marked ``wrapped`` hand their modules over; see :attr:`wraps`."""
+        return module
+
+    @property
+    def wraps(self) -> bool:
+        """Whether :meth:`prepare` transforms modules. For such a candidate only the tests marked
+        ``wrapped`` give a verdict; the others would observe plain modules of the underlying framework
+        and report "not applicable"."""
+        return type(self).prepare is not Candidate.prepare
+
     # --- tensors -------------------------------------------------------------------------------
     # The defaults below fit every framework whose tensors are torch tensors (torch itself, the
     # oracle, torch wrappers). Other frameworks override them in their adapter.

@@ -119,6 +119,11 @@ def report_path(config: pytest.Config, results: Path) -> Path:
 @pytest.hookimpl(trylast=True)  # after hypothesis's own plugin has loaded a --hypothesis-profile
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "clause(*ids): the spec clause ids this conformance test checks")
+    config.addinivalue_line(
+        "markers",
+        "wrapped: the test hands every module tree it observes to cand.prepare first, so it also judges "
+        "wrapper candidates (torch.compile, DataParallel, ...)",
+    )
     try:
         spec = load_spec()
     except SpecError as exc:
@@ -215,6 +220,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _mark_unsupported(item: pytest.Item, ids: list[str], spec: Spec, candidate: Candidate) -> None:
+    if candidate.wraps and item.get_closest_marker("wrapped") is None:
+        reason = (
+            f"{NOT_APPLICABLE_PREFIX} candidate {candidate.name} wraps modules, and this test observes the "
+            "modules it builds without handing them to the wrapper (not marked 'wrapped')"
+        )
+        item.add_marker(pytest.mark.skip(reason=reason))
+        return
     for cid in ids:
         for cap in spec.clauses[cid].requires:
             if cap in candidate.lacks:

@@ -1,5 +1,7 @@
 """Round-trip properties: a tree's state_dict() loads back into it (or into a fresh tree of the same
-plan) and restores every value, in memory and through torch.save / torch.load(weights_only=True)."""
+plan) and restores every value, in memory and through torch.save / torch.load(weights_only=True).
+The trees are handed to ``cand.prepare`` before saving or loading; their values are read from the
+tensors the tree registered, which the wrappers share."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from hypothesis import strategies as st
 
 from suites.support import trees
 from suites.support.state_dict_trees import aliases, build_sd, expected_entries, has_extra, sd_plans
+
+pytestmark = pytest.mark.wrapped
 
 
 def scramble(cand: Any, tree: trees.Tree) -> None:
@@ -60,7 +64,7 @@ def expected_extra_loaded(tree: trees.Tree) -> list[tuple[str, Any]]:
 @given(plan=sd_plans(force_none=True), strict=st.booleans())
 def test_state_dict_loads_back(nn: Any, cand: Any, plan: Any, strict: bool) -> None:
     tree = build_sd(plan, nn, cand)
-    root = tree.root.module
+    root = cand.prepare(tree.root.module)
     expected = values_by_path(cand, tree)
     saved = root.state_dict()
     copy: Any = OrderedDict((k, v.clone() if cand.is_tensor(v) else v) for k, v in saved.items())
@@ -99,7 +103,7 @@ def test_saved_state_dict_loads_into_a_fresh_tree(nn: Any, cand: Any, plan: Any,
     source = build_sd(plan, nn, cand)
     for n, obj in enumerate(source.params + source.buffers):
         cand.fill_(obj, data.draw(st.integers(-50, 50), label=f"value {n}"))
-    state = source.root.module.state_dict()
+    state = cand.prepare(source.root.module).state_dict()
     loaded = saved_and_loaded(state)
     assert list(loaded) == list(state), f"keys after torch.load {list(loaded)}, saved {list(state)}"
     for key, value in state.items():
@@ -115,7 +119,7 @@ def test_saved_state_dict_loads_into_a_fresh_tree(nn: Any, cand: Any, plan: Any,
     )
     target = build_sd(plan, nn, cand)
     scramble(cand, target)
-    result = target.root.module.load_state_dict(loaded)
+    result = cand.prepare(target.root.module).load_state_dict(loaded)
     assert (list(result.missing_keys), list(result.unexpected_keys)) == ([], []), f"load reported {result}"
     restored = dict((k, v) for k, _, v in values_by_path(cand, target))
     for key, obj in expected_entries(source.root):

@@ -3,7 +3,8 @@ prefix, extra state, per-module saving and _metadata.
 
 Every test builds a generated tree (nesting, shared modules and tensors, None slots, persistent and
 non-persistent buffers, several dtypes, some modules with extra state) through the candidate and checks
-its state dict against the tree model of suites/support/state_dict_trees.py.
+its state dict against the tree model of suites/support/state_dict_trees.py. The tree is handed to
+``cand.prepare`` once built, so that wrapper candidates are judged on what their wrapper saves.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from suites.support.state_dict_trees import (
     sd_plans,
 )
 
+pytestmark = pytest.mark.wrapped
+
 
 def tensor_items(cand: Any, state: Any) -> list[tuple[str, Any]]:
     return [(k, v) for k, v in state.items() if cand.is_tensor(v)]
@@ -35,7 +38,7 @@ def tensor_items(cand: Any, state: Any) -> list[tuple[str, Any]]:
 @given(plan=sd_plans(force_none=True), keep_vars=st.booleans())
 def test_entries_are_the_non_none_persistent_tensors(nn: Any, cand: Any, plan: Any, keep_vars: bool) -> None:
     tree = build_sd(plan, nn, cand)
-    state = tree.root.module.state_dict(keep_vars=keep_vars)
+    state = cand.prepare(tree.root.module).state_dict(keep_vars=keep_vars)
     expected = expected_keys(tree.root)
     assert sorted(state) == sorted(expected), (
         f"state_dict(keep_vars={keep_vars}) has keys {sorted(state)}, expected {sorted(expected)}\n{plan!r}"
@@ -48,7 +51,7 @@ def test_entries_are_the_non_none_persistent_tensors(nn: Any, cand: Any, plan: A
 @given(plan=sd_plans())
 def test_keys_are_dotted_paths_in_pre_order(nn: Any, cand: Any, plan: Any) -> None:
     tree = build_sd(plan, nn, cand)
-    keys = list(tree.root.module.state_dict())
+    keys = list(cand.prepare(tree.root.module).state_dict())
     expected = expected_keys(tree.root)
     assert keys == expected, f"state_dict() keys {keys}, expected {expected}\n{plan!r}"
 
@@ -57,7 +60,7 @@ def test_keys_are_dotted_paths_in_pre_order(nn: Any, cand: Any, plan: Any) -> No
 @given(plan=sd_plans(force_sharing=True, extra_state=False))
 def test_shared_modules_and_tensors_appear_under_every_path(nn: Any, cand: Any, plan: Any) -> None:
     tree = build_sd(plan, nn, cand)
-    state = tree.root.module.state_dict()
+    state = cand.prepare(tree.root.module).state_dict()
     for key, obj in expected_entries(tree.root):
         assert key in state, f"state_dict() lacks {key!r} ({tree.label(obj)}), has {list(state)}\n{plan!r}"
         assert cand.same_storage(state[key], obj), (
@@ -77,7 +80,7 @@ def test_values_are_detached_plain_tensors(nn: Any, cand: Any, plan: Any, data: 
     if data.draw(st.booleans(), label="make every parameter require grad"):
         for p in root.parameters():
             p.requires_grad_(True)
-    for key, value in root.state_dict().items():
+    for key, value in cand.prepare(root).state_dict().items():
         assert not cand.requires_grad(value), f"state_dict()[{key!r}] requires grad\n{plan!r}"
         assert not cand.has_grad_fn(value), f"state_dict()[{key!r}] has a grad_fn\n{plan!r}"
         assert not isinstance(value, nn.Parameter), (
@@ -89,7 +92,7 @@ def test_values_are_detached_plain_tensors(nn: Any, cand: Any, plan: Any, data: 
 @given(plan=sd_plans(extra_state=False))
 def test_values_share_memory_with_the_module(nn: Any, cand: Any, plan: Any) -> None:
     tree = build_sd(plan, nn, cand)
-    state = tree.root.module.state_dict()
+    state = cand.prepare(tree.root.module).state_dict()
     for n, (key, obj) in enumerate(expected_entries(tree.root)):
         value = state[key]
         assert cand.shape(value) == cand.shape(obj) and cand.dtype_name(value) == cand.dtype_name(obj), (
@@ -107,7 +110,7 @@ def test_values_share_memory_with_the_module(nn: Any, cand: Any, plan: Any) -> N
 @given(plan=sd_plans(buffer_grads=True))
 def test_keep_vars_returns_the_registered_objects(nn: Any, cand: Any, plan: Any) -> None:
     tree = build_sd(plan, nn, cand)
-    state = tree.root.module.state_dict(keep_vars=True)
+    state = cand.prepare(tree.root.module).state_dict(keep_vars=True)
     for key, obj in expected_entries(tree.root):
         got = state.get(key)
         assert got is obj, (
@@ -118,7 +121,7 @@ def test_keep_vars_returns_the_registered_objects(nn: Any, cand: Any, plan: Any)
 @pytest.mark.clause("SD-SAVE-ORDEREDDICT")
 @given(plan=sd_plans(extra_state=False, max_nodes=3))
 def test_a_new_ordered_dict_each_call(nn: Any, cand: Any, plan: Any) -> None:
-    root = build_sd(plan, nn, cand).root.module
+    root = cand.prepare(build_sd(plan, nn, cand).root.module)
     first, second = root.state_dict(), root.state_dict()
     assert type(first) is OrderedDict, f"state_dict() returned a {type(first).__name__}, expected OrderedDict"
     assert first is not second, "two state_dict() calls returned the same object"
@@ -140,7 +143,7 @@ def test_destination_is_filled_and_returned(nn: Any, cand: Any, plan: Any, data:
     prior = data.draw(prior_entries(keys), label="prior entries")
     kind = data.draw(st.sampled_from([dict, OrderedDict]), label="destination type")
     destination = kind(prior)
-    returned = tree.root.module.state_dict(destination=destination)
+    returned = cand.prepare(tree.root.module).state_dict(destination=destination)
     assert returned is destination, "state_dict(destination=d) did not return d"
     order = [k for k, _ in prior] + [k for k in keys if k not in dict(prior)]
     assert list(destination) == order, (
@@ -158,7 +161,7 @@ def test_destination_is_filled_and_returned(nn: Any, cand: Any, plan: Any, data:
 @given(plan=sd_plans(), prefix=st.sampled_from(["", "model.", "x", "a.b.", "net_", ".", "0."]))
 def test_prefix_is_prepended_verbatim(nn: Any, cand: Any, plan: Any, prefix: str) -> None:
     tree = build_sd(plan, nn, cand)
-    keys = list(tree.root.module.state_dict(prefix=prefix))
+    keys = list(cand.prepare(tree.root.module).state_dict(prefix=prefix))
     expected = [prefix + k for k in expected_keys(tree.root)]
     assert keys == expected, f"state_dict(prefix={prefix!r}) keys {keys}, expected {expected}\n{plan!r}"
 
@@ -177,7 +180,7 @@ def test_positional_arguments_warn_and_work(
     args = (OrderedDict(), prefix, keep_vars)[:count]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = tree.root.module.state_dict(*args)
+        result = cand.prepare(tree.root.module).state_dict(*args)
     assert any(issubclass(w.category, FutureWarning) for w in caught), (
         f"state_dict with {count} positional argument(s) gave warnings {[w.category for w in caught]}, "
         "expected a FutureWarning"
@@ -203,7 +206,7 @@ def test_extra_state_entry(nn: Any, cand: Any, plan: Any, tensor_state: bool) ->
         for node in tree.nodes:
             if hasattr(node.module, "extra"):
                 node.module.extra = cand.tensor([1.0, 2.0], requires_grad=True)
-    state = tree.root.module.state_dict()
+    state = cand.prepare(tree.root.module).state_dict()
     for path, node in trees.module_paths(tree.root):
         key = trees.join(path, EXTRA)
         if hasattr(node.module, "extra"):
@@ -235,7 +238,7 @@ def test_save_to_state_dict_per_path(
     chosen = data.draw(st.sets(st.sampled_from(tree.nodes), min_size=1), label="overriding modules")
     for node in chosen:
         node.module.__class__ = recording_class(type(node.module), log)
-    state = tree.root.module.state_dict(keep_vars=keep_vars)
+    state = cand.prepare(tree.root.module).state_dict(keep_vars=keep_vars)
     paths = [p for p, node in trees.module_paths(tree.root) if node in chosen]
     expected_log = [(p + "." if p else "", keep_vars) for p in paths]
     assert log == expected_log, f"_save_to_state_dict calls {log}, expected {expected_log}\n{plan!r}"
@@ -257,7 +260,7 @@ def test_metadata_versions_per_path(nn: Any, cand: Any, plan: Any, data: st.Data
     for node in tree.nodes:
         if data.draw(st.booleans(), label=f"{node.label} has its own _version"):
             node.module._version = data.draw(st.integers(2, 9), label="version")
-    state = tree.root.module.state_dict()
+    state = cand.prepare(tree.root.module).state_dict()
     metadata = getattr(state, "_metadata", None)
     assert metadata is not None, "state_dict() has no _metadata attribute"
     assert isinstance(metadata, OrderedDict), f"_metadata is a {type(metadata).__name__}"
