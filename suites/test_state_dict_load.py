@@ -3,7 +3,9 @@ None slots, non-persistent buffers, None children, size mismatches, non-tensor v
 shared tensors, extra state, per-module loading and metadata.
 
 Each test builds a generated tree through the candidate, draws a state dict for it (dropped keys, added
-keys, wrong shapes, other dtypes) and checks the load against the tree model.
+keys, wrong shapes, other dtypes) and checks the load against the tree model. The tests marked
+``wrapped`` load through ``cand.prepare`` (copying loads, observed through the returned keys and the
+tensors the tree registered, which the wrappers share).
 """
 
 from __future__ import annotations
@@ -105,6 +107,7 @@ def registered_tensors(cand: Any, tree: trees.Tree) -> list[tuple[str, str, str,
     return out
 
 
+@pytest.mark.wrapped
 @pytest.mark.clause("SD-LOAD-COPIES")
 @given(plan=sd_plans(extra_state=False), data=st.data())
 def test_values_are_copied_into_the_existing_tensors(
@@ -113,7 +116,7 @@ def test_values_are_copied_into_the_existing_tensors(
     tree = build_sd(plan, nn, cand)
     given_plan = data.draw(load_plans(cand, tree.root, missing=False, unexpected=False, other_dtypes=True))
     before = registered_tensors(cand, tree)
-    tree.root.module.load_state_dict(make_state(given_plan, cand))
+    cand.prepare(tree.root.module).load_state_dict(make_state(given_plan, cand))
     after = registered_tensors(cand, tree)
     assert after == before, (
         f"load_state_dict changed (key, object, dtype, requires_grad): {after}, expected {before}"
@@ -121,13 +124,14 @@ def test_values_are_copied_into_the_existing_tensors(
     assert_values_loaded(cand, tree, given_plan, "load_state_dict")
 
 
+@pytest.mark.wrapped
 @pytest.mark.clause("SD-LOAD-SHARED")
 @given(plan=sd_plans(force_sharing=True, extra_state=False), data=st.data())
 def test_shared_tensors_take_their_last_key(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
     tree = build_sd(plan, nn, cand)
     given_plan = data.draw(load_plans(cand, tree.root, missing=True, unexpected=False))
     before = snapshot(cand, tree)
-    tree.root.module.load_state_dict(make_state(given_plan, cand), strict=False)
+    cand.prepare(tree.root.module).load_state_dict(make_state(given_plan, cand), strict=False)
     after = snapshot(cand, tree)
     identities = [(k, label) for k, label, _ in after]
     assert identities == [(k, label) for k, label, _ in before], (
@@ -136,12 +140,13 @@ def test_shared_tensors_take_their_last_key(nn: Any, cand: Any, plan: Any, data:
     assert_values_loaded(cand, tree, given_plan, "load_state_dict into shared tensors")
 
 
+@pytest.mark.wrapped
 @pytest.mark.clause("SD-LOAD-RETURN")
 @given(plan=sd_plans(max_nodes=4), data=st.data())
 def test_returns_missing_and_unexpected_lists(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
     tree = build_sd(plan, nn, cand)
     given_plan = data.draw(load_plans(cand, tree.root))
-    result = tree.root.module.load_state_dict(make_state(given_plan, cand), strict=False)
+    result = cand.prepare(tree.root.module).load_state_dict(make_state(given_plan, cand), strict=False)
     assert isinstance(result, tuple) and hasattr(result, "_fields"), f"load_state_dict returned {result!r}"
     assert tuple(result._fields) == ("missing_keys", "unexpected_keys"), f"fields {result._fields}"
     missing, unexpected = result
@@ -152,12 +157,13 @@ def test_returns_missing_and_unexpected_lists(nn: Any, cand: Any, plan: Any, dat
         )
 
 
+@pytest.mark.wrapped
 @pytest.mark.clause("SD-LOAD-RETURN-REPR")
 @given(plan=sd_plans(max_nodes=4), data=st.data())
 def test_result_repr(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
     tree = build_sd(plan, nn, cand)
     given_plan = data.draw(load_plans(cand, tree.root))
-    result = tree.root.module.load_state_dict(make_state(given_plan, cand), strict=False)
+    result = cand.prepare(tree.root.module).load_state_dict(make_state(given_plan, cand), strict=False)
     text = repr(result)
     assert str(result) == text, f"str {str(result)!r} differs from repr {text!r}"
     if not result.missing_keys and not result.unexpected_keys:
@@ -167,13 +173,14 @@ def test_result_repr(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None
         assert text.endswith(fields), f"repr {text!r}, expected a named tuple repr ending {fields!r}"
 
 
+@pytest.mark.wrapped
 @pytest.mark.clause("SD-LOAD-MISSING")
 @given(plan=sd_plans(), data=st.data())
 def test_missing_keys(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
     tree = build_sd(plan, nn, cand)
     given_plan = data.draw(load_plans(cand, tree.root, missing=True, unexpected=False))
     keys = [k for k, _ in given_plan]
-    result = tree.root.module.load_state_dict(make_state(given_plan, cand), strict=False)
+    result = cand.prepare(tree.root.module).load_state_dict(make_state(given_plan, cand), strict=False)
     expected = expected_missing(tree.root, keys)
     assert list(result.missing_keys) == expected, (
         f"missing_keys {result.missing_keys}, expected {expected} (given {keys})\n{plan!r}"
@@ -181,13 +188,14 @@ def test_missing_keys(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> Non
     assert list(result.unexpected_keys) == [], f"unexpected_keys {result.unexpected_keys}, expected []"
 
 
+@pytest.mark.wrapped
 @pytest.mark.clause("SD-LOAD-UNEXPECTED")
 @given(plan=sd_plans(force_none=True), data=st.data())
 def test_unexpected_keys(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
     tree = build_sd(plan, nn, cand)
     given_plan = data.draw(load_plans(cand, tree.root, missing=False, unexpected=True))
     keys = [k for k, _ in given_plan]
-    result = tree.root.module.load_state_dict(make_state(given_plan, cand), strict=False)
+    result = cand.prepare(tree.root.module).load_state_dict(make_state(given_plan, cand), strict=False)
     expected = expected_unexpected(tree.root, keys)
     assert list(result.unexpected_keys) == expected, (
         f"unexpected_keys {result.unexpected_keys}, expected {expected} (given {keys})\n{plan!r}"
@@ -195,13 +203,14 @@ def test_unexpected_keys(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> 
     assert list(result.missing_keys) == [], f"missing_keys {result.missing_keys}, expected []"
 
 
+@pytest.mark.wrapped
 @pytest.mark.clause("SD-LOAD-NONSTRICT-REPORTS")
 @given(plan=sd_plans(force_none=True, extra_state=False), data=st.data())
 def test_non_strict_reports_and_loads(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
     tree = build_sd(plan, nn, cand)
     given_plan = data.draw(load_plans(cand, tree.root))
     keys = [k for k, _ in given_plan]
-    result = tree.root.module.load_state_dict(make_state(given_plan, cand), strict=False)
+    result = cand.prepare(tree.root.module).load_state_dict(make_state(given_plan, cand), strict=False)
     expected = (expected_missing(tree.root, keys), expected_unexpected(tree.root, keys))
     got = (list(result.missing_keys), list(result.unexpected_keys))
     assert got == expected, f"load_state_dict(strict=False) reported {got}, expected {expected}\n{plan!r}"
