@@ -16,6 +16,7 @@ import pytest
 import nnconform
 from nnconform.spec import Clause, Spec
 from reports.compare import diff, matrix_html, matrix_text
+from reports.headline import headline_row, markdown_table
 from reports.html import render
 from reports.summary import summary
 from reports.verdicts import build_report, load_report
@@ -211,3 +212,31 @@ def test_headless_chromium_shows_the_headline_and_an_expanded_failing_clause() -
     assert "<details open" in row, "the failing clause is not expanded"
     for shown in ("<h4>failure</h4>", "named_modules(remove_duplicate=False)", "test_named_modules_without"):
         assert shown in row, f"the expanded clause does not show {shown!r}"
+
+
+def test_headline_table_names_each_candidate_and_the_mutants_failing_clause() -> None:
+    reports = [load_report(results(c)) for c in ("torch", "oracle", MUTANT)]
+    rows = [headline_row(r) for r in reports]
+    table = markdown_table(rows).splitlines()
+    assert len(table) == 2 + 3, table
+    for row, line in zip(rows[:2], table[2:4], strict=True):  # torch and the oracle fail nothing they run
+        passing, applicable = row.must
+        assert 0 < passing <= applicable and row.failing == [] and row.blocked == 0, row
+        assert line.startswith(f"| `{row.candidate}` |") and line.endswith("| none |"), line
+    mutant = rows[2]
+    assert mutant.must[0] < mutant.must[1] or mutant.compat[0] < mutant.compat[1], mutant
+    level = next(c.level for c in reports[2].clauses if c.id == MUTANT_CLAUSE)
+    if level == "must":
+        assert MUTANT_CLAUSE in mutant.failing_must, mutant
+    assert MUTANT_CLAUSE in mutant.failing and MUTANT_CLAUSE in table[-1], table[-1]
+
+
+def test_readme_quotes_the_published_headline_table() -> None:
+    published = nnconform.ROOT / "reports" / "published"
+    table = (published / "headline.md").read_text(encoding="utf-8")
+    assert table in (nnconform.ROOT / "README.md").read_text(encoding="utf-8"), (
+        "README's table differs from reports/published/headline.md (rerun scripts/publish.py and copy it)"
+    )
+    for row in table.splitlines()[2:]:
+        name = row.split("`")[1]
+        assert (published / f"{name}.results.jsonl").exists(), f"{name} is in the table without results"
