@@ -105,3 +105,21 @@ def test_results_file_under_xdist_holds_every_item_once(tmp_path: Path) -> None:
     assert outcomes(results) == outcomes(serial)
     assert len(outcomes(results)) == len(lines) - 2, "an item was written twice"  # header, end record
     assert json.loads(lines[-1])["kind"] == "end", lines[-1]
+
+
+def test_state_dict_suites_without_extra_state(tmp_path: Path) -> None:
+    """A framework without extra state gets trees without it: the extra-state clauses are not applicable
+    and every other state_dict test still holds for torch."""
+    results = tmp_path / "results.jsonl"
+    done = run_pytest(
+        "--candidate", "tests.candidates:torch_without_extra_state", "--nnc-results", str(results),
+        "--hypothesis-profile", "mutation", "suites/test_state_dict_save.py",
+        "suites/test_state_dict_load.py", "suites/test_state_dict_roundtrip.py",
+        "suites/test_state_dict_differential.py",
+    )  # fmt: skip
+    assert done.returncode == 0, tail(done)
+    _, items = read_results(results)
+    skipped = {c for i in items if i["outcome"] == "not_applicable" for c in i["clauses"]}
+    assert {"SD-SAVE-EXTRA-STATE", "SD-LOAD-EXTRA-STATE"} <= skipped, skipped
+    assert all(i["outcome"] in ("passed", "not_applicable") for i in items), items
+    assert sum(i["outcome"] == "passed" for i in items) >= 30, [i["nodeid"] for i in items]

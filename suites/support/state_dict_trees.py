@@ -99,8 +99,12 @@ def extra_state_class(base: type) -> type:
 
 def build_sd(plan: SdPlan, nn: Any, cand: Candidate) -> Tree:
     """Build the tree plan; each node of ``extra_nodes`` becomes an instance of ``extra_state_class`` of
-    its class (a class that only adds the two methods), holding ``extra = {"node": <label>}``."""
+    its class (a class that only adds the two methods), holding ``extra = {"node": <label>}``. A
+    candidate without the extra-state protocol (capability ``extra_state``) gets the tree without it:
+    the expectations follow the classes built, and the extra-state clauses are not applicable."""
     tree = trees.build(plan.tree, nn, cand)
+    if "extra_state" in cand.lacks:
+        return tree
     for index in sorted(plan.extra_nodes):
         node = tree.nodes[index]
         node.module.__class__ = extra_state_class(type(node.module))
