@@ -569,3 +569,17 @@ def parameter_control_candidate() -> Candidate:
         nn=torch_namespace(Module=_ControlModule, Parameter=_Parameter),
         description="torch through the mutants' Module and Parameter subclasses, without a bug",
     )
+
+
+@mutant(
+    "reg-register-module-skips-checks",
+    "registration",
+    "register_module stores the child directly instead of going through add_module, so a dotted, empty, "
+    "taken or non-str name and a non-module value are accepted where add_module raises",
+)
+def _register_module_skips_checks() -> SimpleNamespace:
+    class Module(torch.nn.Module):
+        def register_module(self, name: str, module: torch.nn.Module | None) -> None:
+            self._modules[name] = module  # bug: torch calls add_module, which validates both arguments
+
+    return torch_namespace(Module=Module)

@@ -658,14 +658,16 @@ def test_register_module_raises_what_add_module_raises(nn: Any, cand: Any, data:
         adder: outcome(lambda m=m, adder=adder: getattr(m, adder)(name, value))
         for m, adder in zip(modules, ADDERS, strict=True)
     }
-    assert got["add_module"] is not None, f"setup: add_module({name!r}, {value!r}) did not raise"
+    # the alias clause compares the two methods with each other; whether add_module itself raises here is
+    # the business of the add_module clauses (a framework whose add_module accepts the call is judged there)
     assert got["register_module"] is got["add_module"], (
         f"register_module({name!r}, ...) raised {got['register_module']}, add_module raised "
         f"{got['add_module']}"
     )
-    children = names_of(modules[1].named_children())
-    assert children == [], (
-        f"named_children() gave {children} after the rejected register_module({name!r}, ...)"
+    children = [names_of(m.named_children()) for m in modules]
+    assert children[1] == children[0], (
+        f"named_children() gave {children[1]} after register_module({name!r}, ...), {children[0]} after "
+        "add_module"
     )
 
 
