@@ -201,3 +201,9 @@ class Candidate:
             "t.view(-1)": t.view(-1), "t.clone()": t.clone(), "t.detach()": t.detach(), "t.sum()": t.sum(),
             "t.data": t.data,
         }
+
+    # --- hooks suites (tensors the hooks suites need) --------------------------------------------
+
+    # --- apply suites (dtypes, devices and casts the apply suites need) ---------------------------
+
+    # --- lazy suites -------------------------------------------------------------------------------

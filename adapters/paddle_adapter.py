@@ -255,6 +255,13 @@ class PaddleCandidate(Candidate):
         }
 
 
+    # --- hooks suites --------------------------------------------
+
+    # --- apply suites (dtypes, devices and casts the apply suites need) ---------------------------
+
+    # --- lazy suites -------------------------------------------------------------------------------
+
+
 # Capabilities of spec/capabilities.yaml that Paddle does not have.
 PADDLE_LACKS = frozenset({
     "buffer_class",  # no paddle.nn.Buffer
