@@ -15,10 +15,14 @@ def torch_without_buffer_class() -> Candidate:
     return replace(make_candidate(), name="torch-no-buffer", nn=ns, lacks=frozenset({"buffer_class"}))
 
 
-
 def torch_without_extra_state() -> Candidate:
     """torch, presented as a framework without the get_extra_state / set_extra_state protocol."""
     return replace(make_candidate(), name="torch-no-extra-state", lacks=frozenset({"extra_state"}))
+
+
+def torch_without_lazy_modules() -> Candidate:
+    """torch, presented as a framework that has no lazy modules."""
+    return replace(make_candidate(), name="torch-no-lazy", lacks=frozenset({"lazy_modules"}))
 
 
 not_a_candidate = 42

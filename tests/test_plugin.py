@@ -6,6 +6,7 @@ import json
 import textwrap
 from pathlib import Path
 
+from nnconform import ROOT
 from nnconform.results import read_results
 from tests.helpers import outcomes, run_pytest, tail
 
@@ -90,6 +91,20 @@ def test_missing_capability_reports_not_applicable(tmp_path: Path) -> None:
     for item in not_applicable:
         assert "lacks buffer_class" in item["failure"], item
     assert "REG-BUFFER-CLASS" in {c for i in not_applicable for c in i["clauses"]}
+
+
+def test_lacking_lazy_modules_makes_every_lazy_test_not_applicable(tmp_path: Path) -> None:
+    """A framework without lazy modules (Paddle, MindSpore, Jittor) gets no lazy verdicts at all: each lazy
+    test reports "not applicable" and names the capability, none of them fails."""
+    results = tmp_path / "results.jsonl"
+    suites = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "suites").glob("test_lazy_*.py"))
+    lacking = "tests.candidates:torch_without_lazy_modules"
+    done = run_pytest("--candidate", lacking, "--nnc-results", str(results), *suites)
+    assert done.returncode == 0, tail(done)
+    _, items = read_results(results)
+    assert len(items) >= 40, [i["nodeid"] for i in items]
+    for item in items:
+        assert item["outcome"] == "not_applicable" and "lacks lazy_modules" in item["failure"], item
 
 
 def test_results_file_under_xdist_holds_every_item_once(tmp_path: Path) -> None:
