@@ -14,7 +14,8 @@ from nnconform.results import read_results
 def run_pytest(
     *args: str, cwd: Path = nnconform.ROOT, timeout: int = 900, env_extra: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONPATH=str(nnconform.ROOT), PYTHONDONTWRITEBYTECODE="1", **(env_extra or {}))
+    env = dict(os.environ, PYTHONPATH=str(nnconform.ROOT), PYTHONDONTWRITEBYTECODE="1")
+    env.update(env_extra or {})
     env.pop("PYTEST_XDIST_WORKER", None)
     env.pop("PYTEST_ADDOPTS", None)
     command = [
