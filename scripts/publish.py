@@ -3,18 +3,22 @@ live in their own virtual environment, with that environment's Python), then wri
 results under reports/published/: one results file and one HTML report per candidate, the comparison
 of all of them (compare.html) and the headline table (headline.md, which the README quotes).
 
-    .venv/bin/python scripts/publish.py                       # torch, the oracle, torch's wrappers
-    .venv/bin/python scripts/publish.py --venv paddle=.venv-paddle:adapters.paddle_adapter:make_candidate
+    .venv/bin/python scripts/publish.py                 # every candidate whose environment exists
+    .venv/bin/python scripts/publish.py --only paddle   # run one again; the comparison keeps the others
 
-``--from-results`` runs nothing and rebuilds the reports and the table from the results files there
-(pass the same ``--venv`` names to include those candidates). A candidate that crashes or hangs loses
-only its own run: its results file then holds what finished,
-and the report marks it partial.
+The published candidates are torch, the oracle, torch's wrappers and the frameworks of FOREIGN, each in
+the virtual environment its ``scripts/make_venv_*.sh`` builds (a framework whose environment is missing
+is left out of the run with a message). ``--venv NAME=VENV:CANDIDATE`` adds one more. The comparison and
+the table always cover every published candidate that has a results file, so candidates can be run one
+at a time. ``--from-results`` runs nothing and only rebuilds them. Each run's wall time goes to
+``timings.json``. A candidate that crashes or hangs loses only its own run: its results file then holds
+what finished, and the report marks it partial.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import time
@@ -29,6 +33,13 @@ from reports.headline import headline_row, markdown_table  # noqa: E402
 
 OUT = ROOT / "reports" / "published"
 BUILTIN = ["torch", "oracle", *WRAPPERS]
+# Frameworks that live in their own virtual environment: name -> (venv, --candidate value).
+FOREIGN: dict[str, tuple[str, str]] = {
+    "paddle": (".venv-paddle", "adapters.paddle_adapter:make_candidate"),
+    "mindspore": (".venv-mindspore", "adapters.mindspore_adapter:make_candidate"),
+    "jittor": (".venv-jittor", "adapters.jittor_adapter:make_candidate"),
+}
+TIMINGS = OUT / "timings.json"
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,19 @@ def parse_venv(text: str) -> Target:
     return Target(name, candidate, python)
 
 
+def published_targets() -> list[Target]:
+    """Every published candidate, in the table's order (foreign ones with their venv's Python, whether
+    or not that venv exists here)."""
+    own = [Target(n, n, Path(sys.executable)) for n in BUILTIN]
+    return own + [Target(n, c, ROOT / v / "bin" / "python") for n, (v, c) in FOREIGN.items()]
+
+
+def record_timing(name: str, status: str, seconds: float, workers: int) -> None:
+    timings = json.loads(TIMINGS.read_text(encoding="utf-8")) if TIMINGS.exists() else {}
+    timings[name] = {"status": status, "seconds": round(seconds), "workers": workers}
+    TIMINGS.write_text(json.dumps(timings, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
 def run_target(target: Target, workers: int, timeout: int) -> tuple[Path, str]:
     results = OUT / f"{target.name}.results.jsonl"
     command = [
@@ -64,14 +88,16 @@ def run_target(target: Target, workers: int, timeout: int) -> tuple[Path, str]:
         status = f"exit {done.returncode}"
     except subprocess.TimeoutExpired:
         status = f"killed after {timeout} s"
-    return results, f"{target.name}: {status}, {time.monotonic() - start:.0f} s"
+    seconds = time.monotonic() - start
+    record_timing(target.name, status, seconds, workers)
+    return results, f"{target.name}: {status}, {seconds:.0f} s"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--only", action="append", default=[], help="built-in candidates to run (repeatable)")
+    parser.add_argument("--only", action="append", default=[], help="candidates to run (repeatable)")
     parser.add_argument("--venv", action="append", default=[], type=parse_venv, help="NAME=VENV:CANDIDATE")
     parser.add_argument("-n", "--workers", type=int, default=2, help="pytest-xdist workers per candidate")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds allowed per candidate")
@@ -86,14 +112,21 @@ def main(argv: list[str] | None = None) -> int:
     from reports.verdicts import load_report
 
     OUT.mkdir(parents=True, exist_ok=True)
-    names = args.only or BUILTIN
-    targets = [Target(n, n, Path(sys.executable)) for n in names] + list(args.venv)
+    everyone = published_targets() + list(args.venv)
+    unknown = set(args.only) - {t.name for t in everyone}
+    if unknown:
+        parser.error(f"--only {', '.join(sorted(unknown))}: not a published candidate "
+                     f"({', '.join(t.name for t in everyone)})")  # fmt: skip
+    to_run = [] if args.from_results else [t for t in everyone if not args.only or t.name in args.only]
+    for target in to_run:
+        if not target.python.exists():
+            print(f"{target.name}: no environment at {target.python.parent.parent}; not run", file=sys.stderr)
+            continue
+        _, status = run_target(target, args.workers, args.timeout)
+        print(status, flush=True)
     reports = []
-    for target in targets:
+    for target in everyone:
         results = OUT / f"{target.name}.results.jsonl"
-        if not args.from_results:
-            results, status = run_target(target, args.workers, args.timeout)
-            print(status, flush=True)
         if not results.exists():
             print(f"  {target.name}: no results file; left out of the comparison", file=sys.stderr)
             continue
