@@ -204,6 +204,95 @@ class Candidate:
 
     # --- hooks suites (tensors the hooks suites need) --------------------------------------------
 
+    def backward(self, t: Any) -> None:
+        """Run backward from the sum of ``t``'s elements: every tensor ``t`` was computed from that
+        requires grad gets that sum's gradient added to its ``.grad``, and the backward hooks of the
+        modules on the way run (torch: ``t.sum().backward()``). Whatever backward raises propagates."""
+        t.sum().backward()
+
     # --- apply suites (dtypes, devices and casts the apply suites need) ---------------------------
+    # The suites name dtypes the numpy way (``float64``, ``int32``, ``bool``, ``complex64``) and devices
+    # the torch way (``cpu``, ``cuda``, ``cuda:1``, ``meta``); these methods turn the names into the
+    # framework's own objects and observe what a conversion did.
+
+    def dtype(self, name: str) -> Any:
+        """The framework's dtype object for a numpy-style dtype name."""
+        import torch
+
+        return getattr(torch, name)
+
+    def device(self, name: str) -> Any:
+        """The framework's device object for a torch-style device name."""
+        import torch
+
+        return torch.device(name)
+
+    def to_device(self, t: Any, name: str) -> Any:
+        """A tensor with ``t``'s dtype and values on the named device (``t`` itself if it is there)."""
+        return t.to(self.device(name))
+
+    def cast(self, t: Any, name: str) -> Any:
+        """The values of ``t`` converted to the named dtype, as a new tensor outside autograd (a complex
+        value cast to a real dtype keeps its real part)."""
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns when a cast drops imaginary parts
+            return t.detach().to(self.dtype(name))
+
+    def set_grad_tensor(self, t: Any, g: Any) -> None:
+        """Make the candidate tensor ``g`` the ``.grad`` of ``t`` (on any device)."""
+        t.grad = g
+
+    def same_tensor(self, a: Any, b: Any) -> bool:
+        """Whether ``a`` and ``b`` are one tensor: for torch, the same Python object. A framework whose
+        accessors (``.grad``...) hand out a fresh Python wrapper of one underlying tensor on every
+        access compares the underlying tensors."""
+        return a is b
+
+    def own_slots(self, module: Any) -> list[tuple[str, str, Any]]:
+        """The slots ``module`` itself registered, in registration order, slots holding None included:
+        ``(name, kind, value)`` with kind ``param``, ``buffer`` (persistent), ``buffer-np``
+        (non-persistent) or ``child``; parameters first, then buffers, then children."""
+        out: list[tuple[str, str, Any]] = [(n, "param", p) for n, p in module._parameters.items()]
+        non_persistent = module._non_persistent_buffers_set
+        for name, b in module._buffers.items():
+            out.append((name, "buffer-np" if name in non_persistent else "buffer", b))
+        out += [(n, "child", c) for n, c in module._modules.items()]
+        return out
+
+    @contextlib.contextmanager
+    def conversion_switches(self, overwrite: bool, swap: bool) -> Iterator[None]:
+        """Set, for the block, the global switches that decide whether a conversion keeps, replaces
+        or swaps Parameter objects (torch's ``torch.__future__`` overwrite and swap switches), then
+        restore them. A candidate lacking ``conversion_switches`` is only asked for both off."""
+        import torch
+
+        fut = torch.__future__
+        old = (fut.get_overwrite_module_params_on_conversion(), fut.get_swap_module_params_on_conversion())
+        fut.set_overwrite_module_params_on_conversion(overwrite)
+        fut.set_swap_module_params_on_conversion(swap)
+        try:
+            yield
+        finally:
+            fut.set_overwrite_module_params_on_conversion(old[0])
+            fut.set_swap_module_params_on_conversion(old[1])
+
+    def memory_format(self, name: str) -> Any:
+        """The framework's memory format object for torch's name (``channels_last``,
+        ``channels_last_3d``, ``contiguous_format``); only with the capability ``memory_format``."""
+        import torch
+
+        return getattr(torch, name)
+
+    def has_memory_format(self, t: Any, name: str) -> bool:
+        """Whether ``t`` is laid out in the named memory format."""
+        return bool(t.is_contiguous(memory_format=self.memory_format(name)))
+
+    def synchronize(self) -> None:
+        """Wait for the work queued on the current CUDA device (only called where CUDA exists)."""
+        import torch
+
+        torch.cuda.synchronize()
 
     # --- lazy suites -------------------------------------------------------------------------------

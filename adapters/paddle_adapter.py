@@ -97,6 +97,7 @@ TORCH_ALIASES: dict[str, Callable[..., Any]] = {
     "modules": _modules,
     "load_state_dict": _alias("set_state_dict"),
     "register_forward_hook": _alias("register_forward_post_hook"),
+    "half": _alias("float16"),
 }
 
 
@@ -257,7 +258,61 @@ class PaddleCandidate(Candidate):
 
     # --- hooks suites --------------------------------------------
 
+    def backward(self, t: Any) -> None:
+        import paddle
+
+        paddle.sum(t).backward()
+
     # --- apply suites (dtypes, devices and casts the apply suites need) ---------------------------
+    # Paddle names dtypes like numpy (``paddle.float64``) and devices as places; ``meta`` has no place
+    # (capability ``meta_device``). Layer.to() takes ``(device, dtype, blocking, non_blocking)``: the
+    # suites' calls pass what they pass, the adapter only supplies the dtype and place objects.
+
+    def dtype(self, name: str) -> Any:
+        import paddle
+
+        return getattr(paddle, name)
+
+    def device(self, name: str) -> Any:
+        """``cpu`` -> ``CPUPlace()``, ``cuda`` -> the current GPU's ``CUDAPlace``, ``cuda:i`` ->
+        ``CUDAPlace(i)``."""
+        import paddle
+
+        kind, _, index = name.partition(":")
+        if kind == "cpu" and not index:
+            return paddle.CPUPlace()
+        if kind == "cuda":
+            return paddle.CUDAPlace(int(index) if index else paddle.device.cuda.current_device())
+        raise ValueError(f"no Paddle place for the device {name!r}")
+
+    def to_device(self, t: Any, name: str) -> Any:
+        place = self.device(name)
+        return t if _device_of(t.place) == _device_of(place) else t._copy_to(place, True)
+
+    def cast(self, t: Any, name: str) -> Any:
+        import paddle
+
+        return paddle.cast(t.detach(), name)
+
+    def same_tensor(self, a: Any, b: Any) -> bool:
+        """``Tensor.grad`` returns a new Python wrapper of the parameter's gradient on every access, so
+        two wrappers are one tensor when they share the underlying tensor object (which ``detach()``
+        also shares; a view, a copy or a new tensor does not)."""
+        if a is b:
+            return True
+        return self.is_tensor(a) and self.is_tensor(b) and bool(a._is_shared_underline_tensor_with(b))
+
+    @contextlib.contextmanager
+    def conversion_switches(self, overwrite: bool, swap: bool) -> Iterator[None]:
+        """Paddle has no such switches (capability ``conversion_switches``): only both off is valid."""
+        if overwrite or swap:
+            raise NotImplementedError("Paddle has no conversion switches (capability conversion_switches)")
+        yield
+
+    def synchronize(self) -> None:
+        import paddle
+
+        paddle.device.synchronize()
 
     # --- lazy suites -------------------------------------------------------------------------------
 
@@ -268,6 +323,20 @@ PADDLE_LACKS = frozenset({
     "init_generator",  # paddle.nn.init functions take no generator
     "extra_state",  # Layer has no get_extra_state / set_extra_state protocol
     "torch_save",  # paddle state dicts hold paddle tensors, not something torch.save/torch.load handle
+    "lazy_modules",  # no UninitializedParameter or Lazy* layers in paddle.nn
+    "full_backward_hooks",  # Layer has forward pre/post hooks only; backward hooks exist per tensor only
+    "backward_pre_hooks",  # no register_full_backward_pre_hook on Layer
+    "legacy_backward_hooks",  # no register_backward_hook on Layer
+    "global_hooks",  # no register_module_*_hook functions: every hook belongs to one Layer
+    "registration_hooks",  # no parameter / buffer / sublayer registration hooks
+    "state_dict_hooks",  # no state_dict pre/post hooks; Layer.register_state_dict_hook is hook(dict) only
+    "load_state_dict_hooks",  # set_state_dict / load_state_dict run no hooks
+    "meta_device",  # no meta place: Layer.to('meta') raises ValueError naming the device strings it knows
+    "conversion_switches",  # nothing like torch.__future__'s overwrite / swap switches
+    "to_empty",  # Layer has no to_empty
+    "memory_format",  # no memory formats; Layer.to has no memory_format argument
+    "to_tensor_argument",  # Layer.to(device, dtype, blocking, non_blocking) takes no tensor
+    "tensor_type_names",  # Layer.type accepts dtype names and objects only, no 'torch.FloatTensor'-like names
 })
 
 

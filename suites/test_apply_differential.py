@@ -1,9 +1,11 @@
 """The candidate and the oracle convert equal trees alike.
 
 Both build the same drawn tree (sharing, None slots, parameters with and without ``.grad``, buffers of
-every dtype kind), run the same drawn conversion under the same ``torch.__future__`` switches, and must
-agree on the outcome and on every slot: dtype, device, shape, values, class, requires_grad, the
-``.grad``, and which slots hold the objects registered before the call.
+every dtype kind), run the same drawn conversion under the same conversion switches, and must agree on
+the outcome and on every slot: dtype, device, shape, values, class, requires_grad, the ``.grad``, and
+which slots hold the objects registered before the call. Only the call forms and dtypes the candidate
+has are drawn. The first test keeps to what every candidate can do (no meta device, no to_empty,
+switches off); the second adds those, so it is not applicable to a candidate lacking any of them.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.base import Candidate
-from suites.support.apply_calls import calls
-from suites.support.apply_trees import apply_plans, build, future_flags, outcome, snapshot
+from suites.support.apply_calls import CPU_CALLS, Call, available, calls
+from suites.support.apply_trees import build, outcome, plans_for, snapshot
 
-CLAUSES = (
+# Clauses every candidate is judged on here: the conversions drawn need no optional capability beyond
+# the call forms the candidate has, and the conversion switches stay off.
+CORE_CLAUSES = (
     "APPLY-RETURNS-SELF",
     "APPLY-RECURSE",
     "APPLY-NONE-SLOTS",
@@ -27,41 +31,43 @@ CLAUSES = (
     "APPLY-GRAD-CONVERTED",
     "APPLY-BUFFERS-REPLACED",
     "APPLY-IDENTITY-KEPT",
-    "APPLY-IDENTITY-NEW",
-    "APPLY-OVERWRITE-FLAG",
-    "APPLY-SWAP-FLAG",
     "APPLY-TO-FORMS",
     "APPLY-TO-DTYPE-FLOATING",
     "APPLY-TO-DTYPE-ERROR",
-    "APPLY-META-TO-ERROR",
     "APPLY-FLOAT-ONLY",
     "APPLY-TYPE-ALL",
     "APPLY-TYPE-INT-ERROR",
     "APPLY-CPU",
+)
+# Clauses of the meta device, to_empty and the conversion switches (not applicable to a candidate that
+# lacks any of those capabilities).
+OPTIONAL_CLAUSES = (
+    "APPLY-IDENTITY-NEW",
+    "APPLY-OVERWRITE-FLAG",
+    "APPLY-SWAP-FLAG",
+    "APPLY-META-TO-ERROR",
     "APPLY-TO-EMPTY",
     "APPLY-TO-EMPTY-RECURSE",
 )
+OPTIONAL_FORMS = frozenset({"meta_device", "to_empty"})
 
 
-def run_on(candidate: Candidate, plan: Any, call: Any, overwrite: bool, swap: bool) -> tuple[Any, Any]:
-    built = build(candidate.nn, plan)
-    with future_flags(overwrite, swap):
-        result = outcome(lambda: call.run(built.root), built.root)
-    return result, snapshot(built, values=call.values)
+def run_on(candidate: Candidate, plan: Any, call: Call, overwrite: bool, swap: bool) -> tuple[Any, Any]:
+    built = build(candidate, plan)
+    with candidate.conversion_switches(overwrite, swap):
+        result = outcome(lambda: call.run(built.root, candidate), built.root)
+    return result, snapshot(candidate, built, values=call.values)
 
 
-@pytest.mark.clause(*CLAUSES)
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(plan=apply_plans(), call=calls(), overwrite=st.booleans(), swap=st.booleans())
-def test_conversions_agree_with_oracle(
+def _compare(
     cand: Candidate,
     oracle_cand: Candidate,
     failure_context: Any,
     plan: Any,
-    call: Any,
-    overwrite: bool,
-    swap: bool,
+    call: Call,
+    switches: tuple[bool, bool],
 ) -> None:
+    overwrite, swap = switches
     got = run_on(cand, plan, call, overwrite, swap)
     want = run_on(oracle_cand, plan, call, overwrite, swap)
     failure_context.record(plan=repr(plan), call=call.label, overwrite=overwrite, swap=swap)
@@ -72,3 +78,29 @@ def test_conversions_agree_with_oracle(
         assert g == w, (
             f"{call.label} (overwrite={overwrite}, swap={swap}): slot {g[0]}: {g[1:]} != oracle {w[1:]}"
         )
+
+
+@pytest.mark.clause(*CORE_CLAUSES)
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_conversions_agree_with_oracle(
+    cand: Candidate, oracle_cand: Candidate, failure_context: Any, data: st.DataObject
+) -> None:
+    """Casts, CPU moves and refused conversions, with the switches off."""
+    plan = data.draw(plans_for(cand), label="plan")
+    core = [c for c in available(cand, CPU_CALLS) if not c.needs & OPTIONAL_FORMS]
+    call = data.draw(st.sampled_from(core), label="call")
+    _compare(cand, oracle_cand, failure_context, plan, call, (False, False))
+
+
+@pytest.mark.clause(*CORE_CLAUSES, *OPTIONAL_CLAUSES)
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_meta_and_switched_conversions_agree_with_oracle(
+    cand: Candidate, oracle_cand: Candidate, failure_context: Any, data: st.DataObject
+) -> None:
+    """Every conversion, meta moves and to_empty included, under every setting of the switches."""
+    plan = data.draw(plans_for(cand), label="plan")
+    call = data.draw(calls(cand), label="call")
+    switches = (data.draw(st.booleans(), label="overwrite"), data.draw(st.booleans(), label="swap"))
+    _compare(cand, oracle_cand, failure_context, plan, call, switches)

@@ -3,28 +3,45 @@
 ``apply_plans`` draws pure-data plans: modules (a child always made before its parents, the root
 last), parameters (float or complex, with or without ``.grad``, with or without requires_grad) and
 buffers (float, int, bool, complex; persistent or not), with shared modules, shared tensors and None
-slots. ``build`` makes the tree through a candidate's ``nn`` namespace; tensor values are fixed by the
-plan, so the same plan gives equal trees on every candidate.
+slots. ``build`` makes the tree through a candidate (its ``nn`` namespace and tensor factory); tensor
+values are fixed by the plan, so the same plan gives equal trees on every candidate.
 
 ``snapshot`` records, slot by slot, what a conversion is specified to act on: dtype, device, shape,
 values, class, requires_grad, the ``.grad`` and *which object* each slot holds, as an index into the
 objects that were registered before the call ("new" for an object made by the call). Comparing the
 snapshots of two candidates compares identity patterns without comparing ids.
+
+Everything here reaches tensors, dtypes and devices through the candidate, by name: dtypes are
+numpy-style names (``float64``), devices torch-style names (``cpu``, ``meta``, ``cuda:0``).
 """
 
 from __future__ import annotations
 
-import contextlib
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import torch
+import numpy as np
 from hypothesis import strategies as st
+
+from adapters.base import Candidate
 
 PARAM_DTYPES = ("float32", "float64", "complex64")
 BUFFER_DTYPES = ("float32", "float64", "float16", "int64", "int32", "bool", "complex64")
 NAMES = ("w", "b", "a", "x", "y", "k", "bias", "z", "c")
+
+FLOATING = frozenset({"float16", "bfloat16", "float32", "float64"})
+COMPLEX = frozenset({"complex64", "complex128"})
+
+
+def is_floating(dtype: str) -> bool:
+    """Whether the named dtype is real floating point (torch's ``is_floating_point``)."""
+    return dtype in FLOATING
+
+
+def is_complex(dtype: str) -> bool:
+    return dtype in COMPLEX
 
 
 @dataclass(frozen=True)
@@ -116,17 +133,40 @@ def apply_plans(
     return Plan(tuple(nodes), tuple(params), tuple(buffers))
 
 
-def _values(plan: TensorPlan, device: str = "cpu") -> torch.Tensor:
-    dtype = getattr(torch, plan.dtype)
-    n = 1
-    for s in plan.shape:
-        n *= s
-    base = torch.arange(n, dtype=torch.float64).reshape(plan.shape) * 0.75 + plan.offset
-    if dtype == torch.bool:
-        return (base > 0).to(device)
-    if dtype.is_complex:
-        return torch.complex(base, -base).to(dtype).to(device)
-    return base.to(dtype).to(device)
+def plans_for(
+    cand: Candidate,
+    *,
+    param_dtypes: tuple[str, ...] = PARAM_DTYPES,
+    buffer_dtypes: tuple[str, ...] = BUFFER_DTYPES,
+    **options: Any,
+) -> st.SearchStrategy[Plan]:
+    """``apply_plans`` with only the dtypes the candidate has (no complex tensors for a candidate lacking
+    ``complex_dtypes``)."""
+    if "complex_dtypes" in cand.lacks:
+        param_dtypes = tuple(d for d in param_dtypes if not is_complex(d))
+        buffer_dtypes = tuple(d for d in buffer_dtypes if not is_complex(d))
+    return apply_plans(param_dtypes=param_dtypes, buffer_dtypes=buffer_dtypes, **options)
+
+
+def switch_settings(cand: Candidate) -> st.SearchStrategy[bool]:
+    """Settings of one conversion switch: both values, or only off for a candidate without switches."""
+    return st.just(False) if "conversion_switches" in cand.lacks else st.booleans()
+
+
+def plan_values(plan: TensorPlan, scale: float = 1.0) -> np.ndarray:
+    """The planned values of one tensor as a numpy array of its dtype."""
+    n = int(np.prod(plan.shape, dtype=np.int64))
+    base = (np.arange(n, dtype=np.float64).reshape(plan.shape) * 0.75 + plan.offset) * scale
+    if plan.dtype == "bool":
+        return base > 0
+    if is_complex(plan.dtype):
+        return (base - 1j * base).astype(plan.dtype)
+    return base.astype(plan.dtype)  # integers: truncated toward zero
+
+
+def make_tensor(cand: Candidate, plan: TensorPlan, device: str = "cpu", scale: float = 1.0) -> Any:
+    t = cand.tensor(plan_values(plan, scale), plan.dtype)
+    return t if device == "cpu" else cand.to_device(t, device)
 
 
 @dataclass
@@ -138,17 +178,18 @@ class Built:
     grads: list[Any]
 
 
-def build(nn: Any, plan: Plan, device: str = "cpu") -> Built:
+def build(cand: Candidate, plan: Plan, device: str = "cpu") -> Built:
     """Make the planned tree with the candidate's ``nn`` (tensors on ``device``)."""
+    nn = cand.nn
     params = []
     grads = []
     for p in plan.params:
-        param = nn.Parameter(_values(p, device), requires_grad=p.requires_grad)
+        param = nn.Parameter(make_tensor(cand, p, device), requires_grad=p.requires_grad)
         if p.grad:
-            param.grad = _values(p, device) * 2
+            cand.set_grad_tensor(param, make_tensor(cand, p, device, scale=2.0))
         params.append(param)
-        grads.append(param.grad)
-    buffers = [_values(b, device) for b in plan.buffers]
+        grads.append(cand.grad(param))
+    buffers = [make_tensor(cand, b, device) for b in plan.buffers]
     modules: list[Any] = []
     for entries in plan.nodes:
         m = nn.Module()
@@ -164,45 +205,72 @@ def build(nn: Any, plan: Plan, device: str = "cpu") -> Built:
     return Built(modules[-1], modules, params, buffers, grads)
 
 
-def _slots(module: Any, prefix: str = "") -> Iterator[tuple[str, str, Any]]:
+def slots(cand: Candidate, module: Any, prefix: str = "") -> Iterator[tuple[str, str, Any]]:
     """Every slot of the tree, once per path: (path, kind, value)."""
-    for name, p in module._parameters.items():
-        yield prefix + name, "param", p
-    for name, b in module._buffers.items():
-        persistent = name not in module._non_persistent_buffers_set
-        yield prefix + name, "buffer" if persistent else "buffer-np", b
-    for name, child in module._modules.items():
-        if child is None:
-            yield prefix + name, "child", None
+    for name, kind, value in cand.own_slots(module):
+        if kind != "child":
+            yield prefix + name, kind, value
+        elif value is None:
+            yield prefix + name, kind, None
         else:
-            yield from _slots(child, prefix + name + ".")
+            yield from slots(cand, value, prefix + name + ".")
 
 
-def _identity(obj: Any, originals: list[Any]) -> str:
-    for i, o in enumerate(originals):
-        if obj is o:
-            return f"#{i}"
-    return "new"
+def param_slots(cand: Candidate, root: Any) -> list[tuple[str, Any]]:
+    """(path, parameter) of every non-None parameter slot of the tree."""
+    return [(path, v) for path, kind, v in slots(cand, root) if kind == "param" and v is not None]
 
 
-def _describe(t: Any) -> dict[str, Any]:
-    """Dtype, device, shape, class and (unless meta) values of a tensor."""
+def index_of(cand: Candidate, obj: Any, objects: list[Any]) -> int | None:
+    """The position of ``obj`` among ``objects`` by tensor identity (:meth:`Candidate.same_tensor`)."""
+    return next((i for i, o in enumerate(objects) if o is not None and cand.same_tensor(obj, o)), None)
+
+
+def _identity(cand: Candidate, obj: Any, originals: list[Any]) -> str:
+    i = index_of(cand, obj, originals)
+    return "new" if i is None else f"#{i}"
+
+
+def device_type(cand: Candidate, t: Any) -> str:
+    """``cpu``, ``cuda`` or ``meta``: the device name without its index."""
+    return cand.device_name(t).partition(":")[0]
+
+
+def plain_values(cand: Candidate, t: Any) -> np.ndarray:
+    """The values of a candidate tensor as a numpy array (bfloat16 read through float32, which holds
+    every bfloat16 value exactly)."""
+    if cand.dtype_name(t) == "bfloat16":
+        t = cand.cast(t, "float32")
+    return np.asarray(cand.to_numpy(t))
+
+
+def cast_values(cand: Candidate, t: Any, dtype: str) -> np.ndarray:
+    """The values ``t`` has once cast to ``dtype`` by the candidate's own tensor cast."""
+    return plain_values(cand, cand.cast(t, dtype))
+
+
+def same_values(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and bool(np.array_equal(a, b))
+
+
+def describe(cand: Candidate, t: Any, *, values: bool = True) -> dict[str, Any]:
+    """Dtype, device, shape, class, requires_grad, leaf and (unless meta or not asked) values."""
     if t is None:
         return {"value": None}
     out: dict[str, Any] = {
-        "dtype": str(t.dtype),
-        "device": t.device.type,
-        "shape": tuple(t.shape),
-        "parameter": "Parameter" in type(t).__name__,
-        "requires_grad": t.requires_grad,
-        "leaf": t.is_leaf,
+        "dtype": cand.dtype_name(t),
+        "device": device_type(cand, t),
+        "shape": cand.shape(t),
+        "parameter": isinstance(t, cand.nn.Parameter),
+        "requires_grad": cand.requires_grad(t),
+        "leaf": cand.is_leaf(t),
     }
-    if t.device.type != "meta":
-        out["values"] = t.detach().cpu().tolist()
+    if values and out["device"] != "meta":
+        out["values"] = plain_values(cand, t).tolist()
     return out
 
 
-def snapshot(built: Built, *, values: bool = True) -> list[tuple[Any, ...]]:
+def snapshot(cand: Candidate, built: Built, *, values: bool = True) -> list[tuple[Any, ...]]:
     """Per slot: path, kind, description, identity among the originals, grad description and identity.
 
     Sharing after the call is recorded as the index of the first slot holding the same object (for
@@ -212,56 +280,43 @@ def snapshot(built: Built, *, values: bool = True) -> list[tuple[Any, ...]]:
     grads = [g for g in built.grads if g is not None]
     rows: list[tuple[Any, ...]] = []
     seen: list[Any] = []
-    for path, kind, value in _slots(built.root):
+    for path, kind, value in slots(cand, built.root):
         if kind == "child":
             rows.append((path, kind, None))
             continue
-        desc = _describe(value)
-        if not values:
-            desc.pop("values", None)
-        first = next((i for i, s in enumerate(seen) if s is value), len(seen)) if value is not None else -1
+        desc = describe(cand, value, values=values)
+        first = -1
+        if value is not None:
+            found = index_of(cand, value, seen)
+            first = len(seen) if found is None else found
         seen.append(value)
-        identity = _identity(value, originals)
+        identity = _identity(cand, value, originals) if value is not None else "new"
         if identity == "new":
             first = -1  # whether new objects stay shared is a quirk (APPLY-SHARED-SPLIT): not compared
         row: tuple[Any, ...] = (path, kind, desc, identity, first)
         if kind == "param" and value is not None:
-            g = _describe(value.grad)
-            if not values:
-                g.pop("values", None)
-            row += (g, _identity(value.grad, grads) if value.grad is not None else None)
+            grad = cand.grad(value)
+            row += (
+                describe(cand, grad, values=values),
+                _identity(cand, grad, grads) if grad is not None else None,
+            )
         rows.append(row)
     return rows
 
 
-def tensors(root: Any) -> Iterator[tuple[str, str, Any]]:
+def tensors(cand: Candidate, root: Any) -> Iterator[tuple[str, str, Any]]:
     """(path, kind, tensor) of every non-None parameter, grad and buffer of the tree, once per path."""
-    for path, kind, value in _slots(root):
+    for path, kind, value in slots(cand, root):
         if value is None:
             continue
         yield path, kind, value
-        if kind == "param" and value.grad is not None:
-            yield path + ".grad", "grad", value.grad
-
-
-@contextlib.contextmanager
-def future_flags(overwrite: bool, swap: bool) -> Iterator[None]:
-    """Set both torch.__future__ conversion switches for the block, restoring them after."""
-    fut = torch.__future__
-    old = (fut.get_overwrite_module_params_on_conversion(), fut.get_swap_module_params_on_conversion())
-    fut.set_overwrite_module_params_on_conversion(overwrite)
-    fut.set_swap_module_params_on_conversion(swap)
-    try:
-        yield
-    finally:
-        fut.set_overwrite_module_params_on_conversion(old[0])
-        fut.set_swap_module_params_on_conversion(old[1])
+        grad = cand.grad(value) if kind == "param" else None
+        if grad is not None:
+            yield path + ".grad", "grad", grad
 
 
 def outcome(call: Callable[[], Any], root: Any) -> tuple[str, Any]:
     """("self", None) / ("other", type name) for a return, ("raises", exception type name) otherwise."""
-    import warnings
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
