@@ -32,6 +32,8 @@ profiles.register_profiles()
 
 _spec_key = pytest.StashKey[Spec]()
 _cand_key = pytest.StashKey[Candidate]()
+# clauses named by `clause_when_capable` that the candidate lacks a capability for, per item
+_dropped_key = pytest.StashKey[frozenset[str]]()
 _failure_key = pytest.StashKey["FailureContext"]()
 
 
@@ -121,6 +123,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "clause(*ids): the spec clause ids this conformance test checks")
     config.addinivalue_line(
         "markers",
+        "clause_when_capable(*ids): clause ids the test checks only for a candidate that has every "
+        "capability they require; for another candidate the test leaves that part out and does not name them",
+    )
+    config.addinivalue_line(
+        "markers",
         "wrapped: the test hands every module tree it observes to cand.prepare first, so it also judges "
         "wrapper candidates (torch.compile, DataParallel, ...)",
     )
@@ -181,10 +188,20 @@ def _git_commit() -> str | None:
 
 
 def clause_ids(item: pytest.Item) -> list[str]:
+    """The clause ids a test checks for the candidate of this run: those of its ``clause`` markers, and
+    those of its ``clause_when_capable`` markers that the candidate has the capabilities for."""
+    dropped = item.stash.get(_dropped_key, frozenset())
     ids: list[str] = []
-    for mark in item.iter_markers("clause"):
-        ids.extend(i for i in mark.args if i not in ids)
+    for name in ("clause", "clause_when_capable"):
+        for mark in item.iter_markers(name):
+            ids.extend(i for i in mark.args if i not in ids and i not in dropped)
     return ids
+
+
+def _drop_incapable(item: pytest.Item, spec: Spec, candidate: Candidate) -> None:
+    optional = [i for mark in item.iter_markers("clause_when_capable") for i in mark.args]
+    lacking = {i for i in optional if i in spec.clauses and set(spec.clauses[i].requires) & candidate.lacks}
+    item.stash[_dropped_key] = frozenset(lacking)
 
 
 def _is_conformance_item(item: pytest.Item) -> bool:
@@ -201,6 +218,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if not _is_conformance_item(item):
             continue
+        _drop_incapable(item, spec, candidate)
         ids = clause_ids(item)
         path, line, _ = item.location
         if not ids:

@@ -34,6 +34,7 @@ from suites.support.apply_trees import (
     build,
     describe,
     device_type,
+    grad_of,
     param_slots,
     plain_values,
     plans_for,
@@ -107,7 +108,8 @@ def _check_cast(cand: Candidate, built: Built, cast: Cast) -> list[warnings.Warn
     return list(caught)
 
 
-@pytest.mark.clause("APPLY-RECURSE", "APPLY-GRAD-CONVERTED")
+@pytest.mark.clause("APPLY-RECURSE")
+@pytest.mark.clause_when_capable("APPLY-GRAD-CONVERTED")  # trees have no .grad without autograd
 @given(data=st.data())
 def test_casts_follow_dtype_rules(cand: Candidate, data: st.DataObject) -> None:
     """Every cast reaches every parameter, .grad and buffer of the tree. The trees hold real floating
@@ -161,12 +163,12 @@ SLOT_CALLS = (
 
 
 def _param_states(cand: Candidate, root: Any) -> list[tuple[str, bool, bool]]:
-    return [(path, cand.requires_grad(v), cand.grad(v) is not None) for path, v in param_slots(cand, root)]
+    has_grad = (lambda v: False) if "autograd" in cand.lacks else (lambda v: grad_of(cand, v) is not None)
+    return [(path, cand.requires_grad(v), has_grad(v)) for path, v in param_slots(cand, root)]
 
 
-@pytest.mark.clause(
-    "APPLY-NONE-SLOTS", "APPLY-PARAM-STAYS-PARAMETER", "APPLY-REQUIRES-GRAD", "APPLY-GRAD-CONVERTED"
-)
+@pytest.mark.clause("APPLY-NONE-SLOTS", "APPLY-PARAM-STAYS-PARAMETER", "APPLY-REQUIRES-GRAD")
+@pytest.mark.clause_when_capable("APPLY-GRAD-CONVERTED")
 @given(data=st.data())
 def test_slots_classes_and_flags_survive(cand: Candidate, data: st.DataObject) -> None:
     call = data.draw(st.sampled_from(available(cand, SLOT_CALLS)), label="call")
@@ -185,8 +187,8 @@ def test_slots_classes_and_flags_survive(cand: Candidate, data: st.DataObject) -
     )
     for path, v in param_slots(cand, built.root):
         assert isinstance(v, cand.nn.Parameter), f"{label}: parameter {path} became {type(v).__name__}"
-        assert cand.is_leaf(v), f"{label}: parameter {path} is not a leaf"
-        grad = cand.grad(v)
+        assert "autograd" in cand.lacks or cand.is_leaf(v), f"{label}: parameter {path} is not a leaf"
+        grad = grad_of(cand, v)
         if grad is not None:
             g = (cand.dtype_name(grad), device_type(cand, grad))
             p = (cand.dtype_name(v), device_type(cand, v))
@@ -203,7 +205,7 @@ def test_default_conversion_keeps_parameter_objects(cand: Candidate, data: st.Da
     """With the switches off a cast (and cpu()) keeps every Parameter and .grad object; cpu() on a CPU
     tree also keeps every buffer object, dtype and value."""
     built = build(cand, data.draw(plans_for(cand), label="plan"))
-    before = [(path, v, cand.grad(v)) for path, v in param_slots(cand, built.root)]
+    before = [(path, v, grad_of(cand, v)) for path, v in param_slots(cand, built.root)]
     buffers = [
         (path, v) for path, kind, v in slots(cand, built.root) if kind.startswith("buffer") and v is not None
     ]
@@ -215,7 +217,7 @@ def test_default_conversion_keeps_parameter_objects(cand: Candidate, data: st.Da
             DTYPE_RULES[label].run(built.root, cand)
     for (path, old, grad), (_, new) in zip(before, param_slots(cand, built.root), strict=True):
         assert cand.same_tensor(new, old), f"{label}: parameter {path} was replaced by a new object"
-        now = cand.grad(new)
+        now = grad_of(cand, new)
         assert (now is None) == (grad is None), f"{label}: {path}.grad appeared or vanished"
         if grad is not None:
             assert cand.same_tensor(now, grad), f"{label}: {path}.grad object changed"
@@ -268,7 +270,7 @@ def test_new_parameter_objects_leave_old_ones_alone(
     meta = label == "to('meta')"
     built = build(cand, data.draw(plans_for(cand), label="plan"))
     before = [
-        (path, v, cand.grad(v), cand.dtype_name(v), plain_values(cand, v))
+        (path, v, grad_of(cand, v), cand.dtype_name(v), plain_values(cand, v))
         for path, v in param_slots(cand, built.root)
     ]
     with cand.conversion_switches(overwrite, False):
@@ -289,13 +291,14 @@ def test_new_parameter_objects_leave_old_ones_alone(
             f"{label} (overwrite={overwrite}): the old object of {path} changed its values"
         )
         if grad is not None and (meta or DTYPE_RULES[label].rule(dtype) != dtype):
-            assert not cand.same_tensor(cand.grad(new), grad), (
+            assert not cand.same_tensor(grad_of(cand, new), grad), (
                 f"{label} (overwrite={overwrite}): {path}.grad kept its object"
             )
             assert device_type(cand, grad) == "cpu" and cand.dtype_name(grad) == dtype, (
                 f"{label}: the old {path}.grad was changed"
             )
-            assert cand.same_tensor(cand.grad(old), grad), f"{label}: the old parameter {path} lost its .grad"
+            kept = cand.same_tensor(grad_of(cand, old), grad)
+            assert kept, f"{label}: the old parameter {path} lost its .grad"
         if meta:
             assert device_type(cand, new) == "meta", (
                 f"{label}: parameter {path} is on {cand.device_name(new)}"
@@ -330,7 +333,7 @@ def test_swap_keeps_objects_and_changes_them(cand: Candidate, data: st.DataObjec
     call = data.draw(st.sampled_from(available(cand, SWAP_CALLS)), label="call")
     label = call.label
     built = build(cand, data.draw(plans_for(cand), label="plan"))
-    before = [(path, v, cand.grad(v)) for path, v in param_slots(cand, built.root)]
+    before = [(path, v, grad_of(cand, v)) for path, v in param_slots(cand, built.root)]
     with cand.conversion_switches(overwrite, True):
         call.run(built.root, cand)
     for (path, old, grad), (_, new) in zip(before, param_slots(cand, built.root), strict=True):
@@ -339,7 +342,7 @@ def test_swap_keeps_objects_and_changes_them(cand: Candidate, data: st.DataObjec
         )
         assert isinstance(old, cand.nn.Parameter), f"{label} (swap): {path} is no longer a Parameter"
         if grad is not None:
-            assert cand.same_tensor(cand.grad(new), grad), f"{label} (swap): {path}.grad is a new object"
+            assert cand.same_tensor(grad_of(cand, new), grad), f"{label} (swap): {path}.grad is a new object"
             g = (cand.dtype_name(grad), device_type(cand, grad))
             p = (cand.dtype_name(old), device_type(cand, old))
             assert g == p, (
@@ -589,7 +592,7 @@ def test_cpu_reaches_the_whole_tree(cand: Candidate, data: st.DataObject) -> Non
 def _check_cpu_move(cand: Candidate, built: Built, overwrite: bool, swap: bool, via_to: bool) -> None:
     label = "to('cpu')" if via_to else "cpu()"
     before = [
-        (path, kind, v, None if v is None else cand.grad(v) if kind == "param" else None)
+        (path, kind, v, None if v is None else grad_of(cand, v) if kind == "param" else None)
         for path, kind, v in slots(cand, built.root)
     ]
     saved = {path: (dtype, values) for path, _, dtype, values in _saved(cand, built)}
@@ -620,7 +623,7 @@ def _check_cpu_move(cand: Candidate, built: Built, overwrite: bool, swap: bool, 
             assert cand.same_tensor(new, old), (
                 f"{label} (overwrite={overwrite}, swap={swap}): parameter {path} was replaced"
             )
-        now = cand.grad(new)
+        now = grad_of(cand, new)
         assert (now is None) == (grad is None) and (grad is None or cand.same_tensor(now, grad)), (
             f"{label}: {path}.grad is another object (a move to the same device)"
         )

@@ -25,4 +25,9 @@ def torch_without_lazy_modules() -> Candidate:
     return replace(make_candidate(), name="torch-no-lazy", lacks=frozenset({"lazy_modules"}))
 
 
+def torch_without_autograd() -> Candidate:
+    """torch, presented as a framework without autograd (the suites then plan no gradients)."""
+    return replace(make_candidate(), name="torch-no-autograd", lacks=frozenset({"autograd"}))
+
+
 not_a_candidate = 42

@@ -107,6 +107,22 @@ def test_lacking_lazy_modules_makes_every_lazy_test_not_applicable(tmp_path: Pat
         assert item["outcome"] == "not_applicable" and "lacks lazy_modules" in item["failure"], item
 
 
+def test_clause_when_capable_is_named_only_for_a_capable_candidate(tmp_path: Path) -> None:
+    """A test marked ``clause_when_capable`` checks that clause only where the candidate has what it
+    requires; elsewhere it still gives its verdict on its other clauses, without naming that one."""
+    target = ["-k", "test_casts_follow_dtype_rules", "suites/test_apply_clauses.py"]
+    named = {}
+    for candidate in ("torch", "tests.candidates:torch_without_autograd"):
+        results = tmp_path / f"{len(named)}.jsonl"
+        done = run_pytest("--candidate", candidate, "--nnc-results", str(results), *target)
+        assert done.returncode == 0, tail(done)
+        _, items = read_results(results)
+        assert [i["outcome"] for i in items] == ["passed"], items
+        named[candidate] = items[0]["clauses"]
+    assert named["torch"] == ["APPLY-RECURSE", "APPLY-GRAD-CONVERTED"], named
+    assert named["tests.candidates:torch_without_autograd"] == ["APPLY-RECURSE"], named
+
+
 def test_results_file_under_xdist_holds_every_item_once(tmp_path: Path) -> None:
     results = tmp_path / "results.jsonl"
     target = "suites/test_registration_register.py"

@@ -141,7 +141,9 @@ def plans_for(
     **options: Any,
 ) -> st.SearchStrategy[Plan]:
     """``apply_plans`` with only the dtypes the candidate has (no complex tensors for a candidate lacking
-    ``complex_dtypes``)."""
+    ``complex_dtypes``; no ``.grad`` for a candidate lacking ``autograd``)."""
+    if "autograd" in cand.lacks:
+        options["grads"] = False
     if "complex_dtypes" in cand.lacks:
         param_dtypes = tuple(d for d in param_dtypes if not is_complex(d))
         buffer_dtypes = tuple(d for d in buffer_dtypes if not is_complex(d))
@@ -169,6 +171,12 @@ def make_tensor(cand: Candidate, plan: TensorPlan, device: str = "cpu", scale: f
     return t if device == "cpu" else cand.to_device(t, device)
 
 
+def grad_of(cand: Candidate, param: Any) -> Any:
+    """The ``.grad`` of a parameter; None for a candidate without ``autograd``, which has no gradients
+    to read (its trees are planned without them)."""
+    return None if "autograd" in cand.lacks else cand.grad(param)
+
+
 @dataclass
 class Built:
     root: Any
@@ -188,7 +196,7 @@ def build(cand: Candidate, plan: Plan, device: str = "cpu") -> Built:
         if p.grad:
             cand.set_grad_tensor(param, make_tensor(cand, p, device, scale=2.0))
         params.append(param)
-        grads.append(cand.grad(param))
+        grads.append(grad_of(cand, param))
     buffers = [make_tensor(cand, b, device) for b in plan.buffers]
     modules: list[Any] = []
     for entries in plan.nodes:
@@ -295,7 +303,7 @@ def snapshot(cand: Candidate, built: Built, *, values: bool = True) -> list[tupl
             first = -1  # whether new objects stay shared is a quirk (APPLY-SHARED-SPLIT): not compared
         row: tuple[Any, ...] = (path, kind, desc, identity, first)
         if kind == "param" and value is not None:
-            grad = cand.grad(value)
+            grad = grad_of(cand, value)
             row += (
                 describe(cand, grad, values=values),
                 _identity(cand, grad, grads) if grad is not None else None,
@@ -310,7 +318,7 @@ def tensors(cand: Candidate, root: Any) -> Iterator[tuple[str, str, Any]]:
         if value is None:
             continue
         yield path, kind, value
-        grad = cand.grad(value) if kind == "param" else None
+        grad = grad_of(cand, value) if kind == "param" else None
         if grad is not None:
             yield path + ".grad", "grad", grad
 
