@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import platform
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +36,13 @@ _spec_key = pytest.StashKey[Spec]()
 _cand_key = pytest.StashKey[Candidate]()
 # clauses named by `clause_when_capable` that the candidate lacks a capability for, per item
 _dropped_key = pytest.StashKey[frozenset[str]]()
+_timeout_key = pytest.StashKey[float]()
+
+
+class CandidateTimeout(BaseException):
+    """Raised in a conformance test that ran past ``--nnc-timeout``. A BaseException, not an Exception,
+    so that hypothesis does not take it for a failing example and go on shrinking (it does so with
+    pytest's own ``Failed``, which is what pytest-timeout raises)."""
 _failure_key = pytest.StashKey["FailureContext"]()
 
 
@@ -231,7 +240,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             problems.append(f"{path}:{line + 1}: {item.nodeid} names unknown clause ids {', '.join(unknown)}")
             continue
         if timeout:
-            item.add_marker(pytest.mark.timeout(timeout))
+            item.stash[_timeout_key] = timeout
+            # backstop for a candidate stuck in native code, where no Python signal handler runs: dump
+            # the stacks and end the process (under xdist the worker is replaced and the run goes on)
+            item.add_marker(pytest.mark.timeout(2 * timeout + 30, method="thread"))
         _mark_unsupported(item, ids, spec, candidate)
     if problems:
         raise pytest.UsageError("nnconform: bad clause markers:\n  " + "\n  ".join(problems))
@@ -284,6 +296,28 @@ def failure_context(request: pytest.FixtureRequest) -> FailureContext:
     context = FailureContext()
     request.node.stash[_failure_key] = context
     return context
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """Stop a conformance test at ``--nnc-timeout`` seconds (SIGALRM; only in the main thread, where
+    signals are delivered)."""
+    limit = item.stash.get(_timeout_key, 0.0)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if not limit or not in_main_thread or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise CandidateTimeout(f"the test ran past --nnc-timeout {limit:g} s and was stopped")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.hookimpl(hookwrapper=True)

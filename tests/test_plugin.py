@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import time
 from pathlib import Path
 
 from nnconform import ROOT
@@ -121,6 +122,44 @@ def test_clause_when_capable_is_named_only_for_a_capable_candidate(tmp_path: Pat
         named[candidate] = items[0]["clauses"]
     assert named["torch"] == ["APPLY-RECURSE", "APPLY-GRAD-CONVERTED"], named
     assert named["tests.candidates:torch_without_autograd"] == ["APPLY-RECURSE"], named
+
+
+SLOW_SHRINKING_TEST = """
+import time
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+
+@pytest.mark.clause("REG-PARAM-REGISTER")
+@settings(max_examples=1000, deadline=None, database=None)
+@given(st.lists(st.integers(0, 1000), min_size=3))
+def test_fails_slowly(xs):
+    time.sleep(1.0)  # every example, and every one of the many shrinking steps, takes this long
+    assert sum(xs) < 50
+
+
+@pytest.mark.clause("REG-PARAM-REGISTER")
+def test_after():
+    pass
+"""
+
+
+def test_timeout_stops_a_hypothesis_test_while_it_shrinks(tmp_path: Path) -> None:
+    """--nnc-timeout ends a property test even while hypothesis is shrinking a failure (hypothesis takes
+    pytest's own Failed, which pytest-timeout raises, for one more failing example and goes on); the
+    test fails naming the limit, and the next test still runs."""
+    (tmp_path / "test_slow.py").write_text(SLOW_SHRINKING_TEST)
+    results = tmp_path / "results.jsonl"
+    started = time.monotonic()
+    done = run_pytest("--nnc-timeout", "3", "--nnc-results", str(results), "--nnc-no-report",
+                      str(tmp_path / "test_slow.py"))  # fmt: skip
+    elapsed = time.monotonic() - started
+    assert done.returncode == 1, tail(done)
+    assert elapsed < 30, f"the run took {elapsed:.0f} s: the 3 s limit did not stop the shrinking"
+    found = outcomes(results)
+    assert [v for k, v in sorted(found.items())] == ["passed", "failed"], found
+    assert "ran past --nnc-timeout 3 s" in done.stdout, tail(done)
 
 
 def test_results_file_under_xdist_holds_every_item_once(tmp_path: Path) -> None:
