@@ -4,8 +4,14 @@ The suites build plain torch modules as usual; each of these candidates hands th
 place, what a wrapper or transformation of torch makes of them (``Candidate.prepare``). Only the tests
 marked ``wrapped`` observe through ``prepare``; for the others a wrapper candidate reports "not
 applicable". A wrapper that refuses a module (``symbolic_trace`` of a module without ``forward``,
-``jit.script`` of a class whose source it cannot read) makes that test "not applicable" too, with the
-wrapper's own error as the reason: it is a limit of the wrapper, not a verdict on a clause.
+``jit.trace`` of a module holding one tensor under two names, ``jit.script`` of a class whose source it
+cannot read) makes that test "not applicable" too, with the wrapper's own error as the reason: it is a
+limit of the wrapper, not a verdict on a clause. Once a test has judged a tree the wrapper took, a later
+tree it refuses is only left out of that test (hypothesis rejects the example, noting the reason).
+
+The tracing wrappers run the module's ``forward``. ``jit.trace`` also needs inputs for it: a module that
+has an ``example_inputs()`` method (the suites' trees do) is traced on what it returns, any other module
+on no inputs.
 
 Nothing here corrects what a wrapper does: prefixed state-dict keys, saved non-persistent buffers or
 dropped submodules are the wrapper's behaviour and must show as failing clauses.
@@ -13,10 +19,12 @@ dropped submodules are the wrapper's behaviour and must show as failing clauses.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import hypothesis
 import pytest
 
 from adapters.base import Candidate
@@ -36,11 +44,16 @@ def _jit_script(module: Any) -> Any:
     return torch.jit.script(module)
 
 
+def example_inputs(module: Any) -> tuple[Any, ...]:
+    """The inputs to trace ``module`` with: what its ``example_inputs()`` returns, else none."""
+    make = getattr(module, "example_inputs", None)
+    return tuple(make()) if callable(make) else ()
+
+
 def _jit_trace(module: Any) -> Any:
     import torch
 
-    # the suites' trees take no inputs: a module whose forward needs some cannot be traced this way
-    return torch.jit.trace(module, example_inputs=())
+    return torch.jit.trace(module, example_inputs=example_inputs(module))
 
 
 def _fx_trace(module: Any) -> Any:
@@ -101,8 +114,8 @@ WRAPPERS: dict[str, Wrapper] = {
         Wrapper(
             "torch-jit-trace",
             _jit_trace,
-            "lambda m: torch.jit.trace(m, example_inputs=())",
-            "the tree traced by torch.jit.trace with no inputs",
+            "lambda m: torch.jit.trace(m, example_inputs=m.example_inputs())",
+            "the tree traced by torch.jit.trace on the inputs its example_inputs() gives",
         ),
         Wrapper(
             "torch-fx",
@@ -123,18 +136,37 @@ WRAPPERS: dict[str, Wrapper] = {
 }
 
 
+# per candidate name, the tests (pytest node ids) in which the wrapper has taken a tree
+_TOOK_A_TREE: dict[str, set[str]] = {}
+
+
+def _current_test() -> str:
+    """The node id of the test pytest is running now ("" outside a test)."""
+    return os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
+
+
 class WrapperCandidate(Candidate):
     """torch, observed through one of its module wrappers."""
 
     wrapper: Wrapper
 
     def prepare(self, module: Any) -> Any:
+        test = _current_test()
+        took = _TOOK_A_TREE.setdefault(self.name, set())
         try:
-            return self.wrapper.wrap(module)
+            wrapped = self.wrapper.wrap(module)
         except Exception as exc:  # the wrapper refuses this module: a limit of the wrapper, reported as such
-            pytest.skip(
-                f"{NOT_APPLICABLE_PREFIX} {self.name} cannot wrap this module: {type(exc).__name__}: {exc}"
-            )
+            error = f"{type(exc).__name__}: {exc}"
+            reason = f"{NOT_APPLICABLE_PREFIX} {self.name} cannot wrap this module: {error}"
+            if test in took and hypothesis.currently_in_test_context():
+                # The test already judges trees the wrapper took: only this example is dropped (a skip
+                # would turn a verdict into "not applicable" as soon as a shrink step met such a tree).
+                hypothesis.note(reason)
+                hypothesis.reject()
+            pytest.skip(reason)
+        if test:
+            took.add(test)
+        return wrapped
 
 
 PARAMETRIZE_SOURCE = """

@@ -3,9 +3,11 @@ None slots, non-persistent buffers, None children, size mismatches, non-tensor v
 shared tensors, extra state, per-module loading and metadata.
 
 Each test builds a generated tree through the candidate, draws a state dict for it (dropped keys, added
-keys, wrong shapes, other dtypes) and checks the load against the tree model. The tests marked
-``wrapped`` load through ``cand.prepare`` (copying loads, observed through the returned keys and the
-tensors the tree registered, which the wrappers share).
+keys, wrong shapes, other dtypes) and checks the load against the tree model. Every test loads through
+``cand.prepare`` (marked ``wrapped``), and observes what a wrapper cannot hide from it: the returned keys,
+the exception, the tensors the tree registered (a copying load writes into them, and every wrapper shares
+them) and calls of the tree's own Python methods. After ``assign=True`` the wrapped module may hold
+tensors its Python originals never see, so those tests look up each slot through the wrapped module.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from suites.support.state_dict_trees import (
     build_sd,
     expected_entries,
     expected_keys,
+    give_forward,
     has_extra,
     load_plans,
     make_state,
@@ -56,6 +59,15 @@ def expected_unexpected(root: Node, given_keys: list[str]) -> list[str]:
             if (head not in slots) if dot else (head not in loadable):
                 out.append(key)
     return out
+
+
+def reach(module: Any, path: str) -> Any:
+    """The module at a dotted ``path`` below ``module``, attribute by attribute (``get_submodule`` is not
+    there on every wrapper: a scripted module refuses it)."""
+    for part in path.split(".") if path else []:
+        assert hasattr(module, part), f"the module the load was made on has no module at {path!r}"
+        module = getattr(module, part)
+    return module
 
 
 def final_values(cand: Any, tree: trees.Tree, plan: list[tuple[str, Value]]) -> list[tuple[str, Any, Any]]:
@@ -217,6 +229,7 @@ def test_non_strict_reports_and_loads(nn: Any, cand: Any, plan: Any, data: st.Da
     assert_values_loaded(cand, tree, given_plan, "load_state_dict(strict=False)")
 
 
+@pytest.mark.wrapped
 @pytest.mark.clause("SD-LOAD-STRICT-RAISES")
 @given(plan=sd_plans(force_none=True), data=st.data(), default=st.booleans())
 def test_strict_raises_on_key_mismatch(
@@ -226,7 +239,7 @@ def test_strict_raises_on_key_mismatch(
     given_plan = data.draw(load_plans(cand, tree.root))
     keys = [k for k, _ in given_plan]
     mismatch = bool(expected_missing(tree.root, keys) or expected_unexpected(tree.root, keys))
-    module = tree.root.module
+    module = cand.prepare(tree.root.module)
     state = make_state(given_plan, cand)
     try:
         module.load_state_dict(state) if default else module.load_state_dict(state, strict=True)
@@ -255,6 +268,7 @@ def full_plan(cand: Any, root: Node) -> list[tuple[str, Value]]:
     return out
 
 
+@pytest.mark.wrapped
 @pytest.mark.clause("SD-LOAD-NONE-SLOT-KEY")
 @given(plan=sd_plans(force_none=True), data=st.data())
 def test_key_of_a_none_slot_is_unexpected(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
@@ -263,7 +277,7 @@ def test_key_of_a_none_slot_is_unexpected(nn: Any, cand: Any, plan: Any, data: s
     chosen = data.draw(st.lists(st.sampled_from(slots), min_size=1, max_size=3, unique=True), label="keys")
     given_plan = full_plan(cand, tree.root) + [(k, Value((1,), seed=3)) for k in chosen]
     strict = data.draw(st.booleans(), label="strict")
-    module = tree.root.module
+    module = cand.prepare(tree.root.module)
     try:
         result = module.load_state_dict(make_state(given_plan, cand), strict=strict)
     except RuntimeError:
@@ -274,11 +288,14 @@ def test_key_of_a_none_slot_is_unexpected(nn: Any, cand: Any, plan: Any, data: s
         assert chosen and list(result.unexpected_keys) == expected, (
             f"unexpected_keys {result.unexpected_keys}, expected {expected} (keys of None slots: {chosen})"
         )
+    # a load that copies cannot fill a None slot in any module; only rebinding the attribute could, and the
+    # original is the object the slot was registered on
     for key in chosen:
         owner, _, name = key.rpartition(".")
         assert getattr(tree.root.module.get_submodule(owner), name) is None, f"{key} no longer reads None"
 
 
+@pytest.mark.wrapped
 @pytest.mark.clause("SD-LOAD-NONPERSISTENT-KEY")
 @given(plan=sd_plans(extra_state=False), data=st.data())
 def test_key_of_a_non_persistent_buffer_is_unexpected(
@@ -286,13 +303,15 @@ def test_key_of_a_non_persistent_buffer_is_unexpected(
 ) -> None:
     tree = build_sd(plan, nn, cand)
     root = tree.root.module
-    root.register_buffer("np_extra", cand.tensor([1.0, 2.0]), persistent=False)
     candidates = [
         trees.join(path, name)
         for path, node in trees.module_paths(tree.root)
         for name, kind, obj in node.entries
         if kind == NP_BUFFER and obj is not None
     ]
+    root.register_buffer("np_extra", cand.tensor([1.0, 2.0]), persistent=False)
+    tree.root.entries.append(("np_extra", NP_BUFFER, root.np_extra))
+    give_forward(tree, cand)  # the root's forward uses it too
     chosen = data.draw(
         st.lists(st.sampled_from(["np_extra", *candidates]), min_size=1, max_size=3, unique=True),
         label="keys",
@@ -301,7 +320,7 @@ def test_key_of_a_non_persistent_buffer_is_unexpected(
     for key in chosen:
         owner, _, name = key.rpartition(".")
         state[key] = getattr(root.get_submodule(owner), name) * 0 - 1234
-    result = root.load_state_dict(state, strict=False)
+    result = cand.prepare(root).load_state_dict(state, strict=False)
     expected = expected_unexpected(tree.root, list(state))
     assert list(result.unexpected_keys) == expected, (
         f"unexpected_keys {result.unexpected_keys}, expected {expected}"
@@ -312,6 +331,7 @@ def test_key_of_a_non_persistent_buffer_is_unexpected(
         assert not np.any(value == -1234), f"non-persistent buffer {key} was loaded: {value.tolist()}"
 
 
+@pytest.mark.wrapped
 @pytest.mark.clause("SD-LOAD-NONE-CHILD-KEYS")
 @given(plan=sd_plans(force_none=True), data=st.data())
 def test_keys_below_a_none_child_are_ignored(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
@@ -322,11 +342,12 @@ def test_keys_below_a_none_child_are_ignored(nn: Any, cand: Any, plan: Any, data
     given_plan = full_plan(cand, tree.root)
     for j, key in enumerate(chosen):
         given_plan.insert(data.draw(st.integers(0, len(given_plan))), (key, Value((2,), seed=j)))
-    result = tree.root.module.load_state_dict(make_state(given_plan, cand), strict=True)
+    result = cand.prepare(tree.root.module).load_state_dict(make_state(given_plan, cand), strict=True)
     got = (list(result.missing_keys), list(result.unexpected_keys))
     assert got == ([], []), f"keys below None children {chosen} were reported: {got}\n{plan!r}"
 
 
+@pytest.mark.wrapped
 @pytest.mark.clause("SD-LOAD-SIZE-MISMATCH", "SD-LOAD-NON-TENSOR")
 @given(plan=sd_plans(extra_state=False), data=st.data(), strict=st.booleans())
 def test_bad_values_raise_whatever_strict(
@@ -338,7 +359,7 @@ def test_bad_values_raise_whatever_strict(
     bad = [k for k, v in given_plan if v.shape is None or v.shape != cand.shape(entries[k])]
     before = {k: cand.to_numpy(entries[k]).tolist() for k in bad}
     try:
-        tree.root.module.load_state_dict(make_state(given_plan, cand), strict=strict)
+        cand.prepare(tree.root.module).load_state_dict(make_state(given_plan, cand), strict=strict)
     except RuntimeError as exc:
         assert bad, f"load_state_dict(strict={strict}) raised with good values: {exc}"
         _, lines = message_structure(str(exc))
@@ -355,6 +376,7 @@ def test_bad_values_raise_whatever_strict(
             assert got == before[key], f"{key} was changed by a bad value: {got}, was {before[key]}"
 
 
+@pytest.mark.wrapped
 @pytest.mark.clause("SD-LOAD-ERROR-MESSAGE")
 @given(plan=sd_plans(), data=st.data())
 def test_error_message_structure(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
@@ -376,17 +398,20 @@ def test_error_message_structure(nn: Any, cand: Any, plan: Any, data: st.DataObj
         + ([("unexpected", unexpected)] if unexpected else [])
         + [("not-tensor" if dict(given_plan)[k].shape is None else "size", k) for k in loading_order]
     )
+    module = cand.prepare(tree.root.module)
     try:
-        tree.root.module.load_state_dict(make_state(given_plan, cand))
+        module.load_state_dict(make_state(given_plan, cand))
     except RuntimeError as exc:
         header, lines = message_structure(str(exc))
-        expected_header = f"Error(s) in loading state_dict for {type(tree.root.module).__name__}:"
+        # the class of the module the call was made on (a wrapper's own class, for a wrapped tree)
+        expected_header = f"Error(s) in loading state_dict for {type(module).__name__}:"
         assert header == expected_header, f"message header {header!r}, expected {expected_header!r}"
         assert lines == expected_lines, f"message lines {lines}, expected {expected_lines}\n{plan!r}"
     else:
         assert not expected_lines, f"load_state_dict did not raise; expected {expected_lines}"
 
 
+@pytest.mark.wrapped
 @pytest.mark.clause("SD-LOAD-MAPPING")
 @given(plan=sd_plans(max_nodes=4, extra_state=False), kind=st.sampled_from(["items", "keys", "none", "str"]))
 def test_non_mapping_raises_type_error(nn: Any, cand: Any, plan: Any, kind: str) -> None:
@@ -395,10 +420,11 @@ def test_non_mapping_raises_type_error(nn: Any, cand: Any, plan: Any, kind: str)
     arg = {"items": list(state.items()), "keys": list(state), "none": None, "str": "weights"}[kind]
     before = snapshot(cand, tree)
     with pytest.raises(TypeError):
-        tree.root.module.load_state_dict(arg)
+        cand.prepare(tree.root.module).load_state_dict(arg)
     assert snapshot(cand, tree) == before, f"load_state_dict({kind}) changed the module before raising"
 
 
+@pytest.mark.wrapped
 @pytest.mark.clause("SD-LOAD-INPUT-UNCHANGED")
 @given(plan=sd_plans(), data=st.data())
 def test_given_dict_is_left_alone(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
@@ -406,10 +432,11 @@ def test_given_dict_is_left_alone(nn: Any, cand: Any, plan: Any, data: st.DataOb
     given_plan = data.draw(load_plans(cand, tree.root))
     state = make_state(given_plan, cand, metadata={"": {"version": 1}})
     before = [(k, id(v)) for k, v in state.items()]
-    tree.root.module.load_state_dict(state, strict=False)
+    cand.prepare(tree.root.module).load_state_dict(state, strict=False)
     assert [(k, id(v)) for k, v in state.items()] == before, "load_state_dict changed the given dict"
 
 
+@pytest.mark.wrapped
 @pytest.mark.clause("SD-LOAD-ASSIGN-IDENTITY", "SD-LOAD-ASSIGN-REQUIRES-GRAD")
 @given(plan=sd_plans(extra_state=False), data=st.data())
 def test_assign_takes_the_given_tensors(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
@@ -427,15 +454,21 @@ def test_assign_takes_the_given_tensors(nn: Any, cand: Any, plan: Any, data: st.
         if key in param_keys and data.draw(st.booleans(), label=f"{key} as Parameter"):
             tensor = nn.Parameter(tensor, requires_grad=data.draw(st.booleans(), label="requires_grad"))
         state[key] = tensor
-    owners = {}  # (module, name) -> (key of the last write, requires_grad before)
+    owners = {}  # (module, name) -> (path of the last write, requires_grad before, kind)
     for path, node in trees.module_paths(tree.root):
         for name, kind, obj in node.entries:
             if kind in (PARAM, BUFFER) and obj is not None:
-                previous = owners.get((id(node.module), name), (None, cand.requires_grad(obj), node, kind))
-                owners[(id(node.module), name)] = (trees.join(path, name), previous[1], node, kind)
-    tree.root.module.load_state_dict(state, assign=True)
-    for (_, name), (key, grad_before, node, kind) in owners.items():
-        got, given_value = getattr(node.module, name), state[key]
+                previous = owners.get((id(node.module), name), (None, cand.requires_grad(obj), kind))
+                owners[(id(node.module), name)] = (path, previous[1], kind)
+    wrapped = cand.prepare(tree.root.module)
+    # strict=False: the keys are the tree's own; a wrapper that reports them otherwise fails
+    # SD-LOAD-MISSING or SD-LOAD-UNEXPECTED, and here only on what it assigned
+    wrapped.load_state_dict(state, strict=False, assign=True)
+    for (_, name), (path, grad_before, kind) in owners.items():
+        # read through the module the load was made on: a wrapper may hold what it assigned apart from
+        # the tree's Python modules
+        key = trees.join(path, name)
+        got, given_value = getattr(reach(wrapped, path), name), state[key]
         if kind == BUFFER or isinstance(given_value, nn.Parameter):
             assert got is given_value, f"after assign=True, {key} is not the given object"
         else:
@@ -451,12 +484,13 @@ def test_assign_takes_the_given_tensors(nn: Any, cand: Any, plan: Any, data: st.
             )
 
 
+@pytest.mark.wrapped
 @pytest.mark.clause("SD-LOAD-ASSIGN-PARAMETER")
 @given(plan=sd_plans(extra_state=False), data=st.data())
 def test_assign_keeps_registration(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
     tree = build_sd(plan, nn, cand)
     given_plan = data.draw(load_plans(cand, tree.root, missing=False, unexpected=False))
-    root = tree.root.module
+    root = cand.prepare(tree.root.module)  # observed through the wrapped module only, before and after
     before = (
         [n for n, _ in root.named_parameters(remove_duplicate=False)],
         [n for n, _ in root.named_buffers(remove_duplicate=False)],
@@ -474,13 +508,15 @@ def test_assign_keeps_registration(nn: Any, cand: Any, plan: Any, data: st.DataO
         assert isinstance(p, nn.Parameter), f"after assign=True, parameter {name} is a {type(p).__name__}"
 
 
+@pytest.mark.wrapped
 @pytest.mark.clause("SD-LOAD-EXTRA-STATE")
 @given(plan=sd_plans(), data=st.data())
 def test_extra_state_is_given_to_set_extra_state(nn: Any, cand: Any, plan: Any, data: st.DataObject) -> None:
     tree = build_sd(plan, nn, cand)
     given_plan = data.draw(load_plans(cand, tree.root))
     keys = [k for k, _ in given_plan]
-    result = tree.root.module.load_state_dict(make_state(given_plan, cand), strict=False)
+    result = cand.prepare(tree.root.module).load_state_dict(make_state(given_plan, cand), strict=False)
+    # set_extra_state is the tree's own Python method: what it was given is recorded on the tree's modules
     for node in tree.nodes:
         if has_extra(node):
             paths = [p for p, n in trees.module_paths(tree.root) if n is node]
@@ -522,6 +558,7 @@ def loading_recorder(base: type, log: list[Any]) -> type:
     return cls
 
 
+@pytest.mark.wrapped
 @pytest.mark.clause("SD-LOAD-PER-MODULE", "SD-LOAD-METADATA")
 @given(plan=sd_plans(), data=st.data(), strict=st.booleans(), assign=st.booleans())
 def test_load_from_state_dict_per_path(
@@ -541,11 +578,12 @@ def test_load_from_state_dict_per_path(
     state = make_state(given_plan, cand, metadata if with_metadata else None)
     keys = list(state)
     try:
-        result = tree.root.module.load_state_dict(state, strict=strict, assign=assign)
+        # the calls observed are those of the tree's own Python override, whatever the wrapper holds
+        result = cand.prepare(tree.root.module).load_state_dict(state, strict=strict, assign=assign)
         missing = list(result.missing_keys)
     except RuntimeError as exc:
         assert strict, f"load_state_dict(strict=False) raised {exc}"
-        missing = message_structure(str(exc))[1][0][1]
+        missing = next((keys for kind, keys in message_structure(str(exc))[1] if kind == "missing"), [])
     paths = [p for p, n in trees.module_paths(tree.root) if n in chosen]
     expected_log = []
     for path in paths:
@@ -576,6 +614,7 @@ def one_sided_extra_class(base: type, side: str) -> type:
     return type(base.__name__, (base,), body)
 
 
+@pytest.mark.wrapped
 @pytest.mark.clause("SD-LOAD-EXTRA-STATE", "SD-SAVE-EXTRA-STATE", "SD-EXTRA-STATE-GET-ONLY")
 @given(plan=sd_plans(extra_state=False), data=st.data(), side=st.sampled_from(["get", "set"]))
 def test_extra_state_follows_the_overridden_method(
@@ -589,14 +628,15 @@ def test_extra_state_follows_the_overridden_method(
     node.module.extra_loaded = []
     paths = [p for p, n in trees.module_paths(tree.root) if n is node]
     extra_keys = [trees.join(p, EXTRA) for p in paths]
-    saved = [k for k in tree.root.module.state_dict() if k.rpartition(".")[2] == EXTRA]
+    root = cand.prepare(tree.root.module)
+    saved = [k for k in root.state_dict() if k.rpartition(".")[2] == EXTRA]
     assert saved == (extra_keys if side == "get" else []), (
         f"a module overriding only {side}_extra_state saves extra-state keys {saved}\n{plan!r}"
     )
     given_keys = [k for k in extra_keys if data.draw(st.booleans(), label=f"{k} given")]
     given_plan = [(k, v) for k, v in full_plan(cand, tree.root) if k in base_keys]
     given_plan += [(k, Value(None, plain={"loaded": k})) for k in given_keys]
-    result = tree.root.module.load_state_dict(make_state(given_plan, cand), strict=False)
+    result = root.load_state_dict(make_state(given_plan, cand), strict=False)
     missing = [k for k in result.missing_keys if k.rpartition(".")[2] == EXTRA]
     unexpected = [k for k in result.unexpected_keys if k.rpartition(".")[2] == EXTRA]
     if side == "set":
@@ -613,4 +653,4 @@ def test_extra_state_follows_the_overridden_method(
     )
     if side == "get" and given_keys:
         with pytest.raises(RuntimeError, match="_extra_state"):
-            tree.root.module.load_state_dict(make_state(given_plan, cand), strict=True)
+            root.load_state_dict(make_state(given_plan, cand), strict=True)

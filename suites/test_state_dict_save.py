@@ -24,6 +24,7 @@ from suites.support.state_dict_trees import (
     build_sd,
     expected_entries,
     expected_keys,
+    give_forward,
     sd_plans,
 )
 
@@ -77,6 +78,8 @@ def test_values_are_detached_plain_tensors(nn: Any, cand: Any, plan: Any, data: 
     if data.draw(st.booleans(), label="add a buffer computed by autograd"):
         source = cand.tensor([1.0, 2.0], requires_grad=True)
         root.register_buffer("computed", source * 2)
+        tree.root.entries.append(("computed", trees.BUFFER, root.computed))
+        give_forward(tree, cand)  # the root's forward uses it too
     if data.draw(st.booleans(), label="make every parameter require grad"):
         for p in root.parameters():
             p.requires_grad_(True)

@@ -5,12 +5,19 @@ A ``SdPlan`` is a tree plan of :mod:`suites.support.trees` plus the set of nodes
 ``get_extra_state``/``set_extra_state``. ``build_sd`` builds it through a candidate; the same plan
 built on the candidate and on the oracle gives two trees to compare.
 
+Every module of a built tree also has a ``forward(x)``, written out for its own registrations (see
+``forward_source``), so that wrappers which trace or compile a forward (``torch.fx.symbolic_trace``,
+``torch.jit.trace``, ``torch.jit.script``) have one to work on; ``example_inputs()`` gives the inputs to
+trace it with. No clause calls it: it only decides what such a wrapper keeps of the tree.
+
 The ``expected_*`` functions restate the spec on the tree model, naively: one walk over every path
 (``trees.module_paths``), nothing de-duplicated.
 """
 
 from __future__ import annotations
 
+import itertools
+import linecache
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +28,7 @@ from hypothesis import strategies as st
 
 from adapters.base import Candidate
 from suites.support import trees
-from suites.support.trees import BUFFER, NP_BUFFER, PARAM, Node, Tree, TreePlan
+from suites.support.trees import BUFFER, CHILD, NP_BUFFER, PARAM, Node, Tree, TreePlan
 
 EXTRA = "_extra_state"
 
@@ -36,7 +43,10 @@ class SdPlan:
     extra_nodes: frozenset[int]  # indices of nodes whose class saves and loads extra state
 
     def __repr__(self) -> str:
-        return f"{self.tree!r}\n  extra state on: {sorted(f'm{i}' for i in self.extra_nodes)}"
+        return (
+            f"{self.tree!r}\n  extra state on: {sorted(f'm{i}' for i in self.extra_nodes)}\n"
+            f"  {FORWARD_SUMMARY}"
+        )
 
 
 @st.composite
@@ -97,12 +107,84 @@ def extra_state_class(base: type) -> type:
     return _EXTRA_CLASSES[key]
 
 
+# --------------------------------------------------------------------------------------------------
+# forward: what tracing wrappers trace
+
+FORWARD_SUMMARY = (
+    "forward(x) of every module: x + (t * x).sum() for each of its non-None tensors (non-persistent "
+    "buffers included) + child(x) for each non-None child slot, in registration order; x = tensor(1.0)"
+)
+
+
+def forward_layout(node: Node) -> tuple[tuple[str, str], ...]:
+    """(kind, name) of what a module's forward uses: every non-None tensor slot and every non-None child
+    slot, in registration order (a child registered under two names is called under both)."""
+    return tuple((kind, name) for name, kind, obj in node.entries if obj is not None)
+
+
+def forward_source(layout: tuple[tuple[str, str], ...]) -> str:
+    """The forward of a module with this layout, as a user would write it out. Every tensor is multiplied
+    by the input (so a tracer sees it combined with a traced value, whatever its shape and dtype) and
+    summed; every child is called on the input. Names that are not identifiers are read with getattr."""
+    lines = ["def forward(self, x):", "    out = x"]
+    for kind, name in layout:
+        ref = f"self.{name}" if name.isidentifier() else f"getattr(self, {name!r})"
+        lines.append(f"    out = out + {ref}(x)" if kind == CHILD else f"    out = out + ({ref} * x).sum()")
+    lines.append("    return out")
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class _Forward:
+    cls: type
+    filename: str
+    lines: list[str]
+
+
+_FORWARD_CLASSES: dict[tuple[int, type, tuple[tuple[str, str], ...], str], _Forward] = {}
+_FORWARD_FILES = itertools.count()
+
+
+def forward_class(base: type, layout: tuple[tuple[str, str], ...], cand: Candidate) -> type:
+    """A subclass of ``base`` (same name) with the forward of ``layout`` and ``example_inputs()``. The
+    forward's source is registered with :mod:`linecache`, so that ``inspect.getsource`` (which
+    ``torch.jit.script`` reads) finds it."""
+    key = (id(base), base, layout, cand.name)
+    made = _FORWARD_CLASSES.get(key)
+    if made is None:
+        source = forward_source(layout)
+        filename = f"<nnconform forward {next(_FORWARD_FILES)}>"
+        namespace: dict[str, Any] = {}
+        exec(compile(source, filename, "exec"), namespace)
+
+        def example_inputs(self: Any) -> tuple[Any, ...]:
+            return (cand.tensor(1.0, "float32"),)
+
+        cls = type(
+            base.__name__,
+            (base,),
+            {"forward": namespace["forward"], "example_inputs": example_inputs, "__module__": __name__},
+        )
+        made = _FORWARD_CLASSES[key] = _Forward(cls, filename, source.splitlines(keepends=True))
+    # (again each time: a cleared line cache must not make a class's source unreadable)
+    linecache.cache[made.filename] = (sum(map(len, made.lines)), None, made.lines, made.filename)
+    return made.cls
+
+
+def give_forward(tree: Tree, cand: Candidate) -> None:
+    """Make every module of the tree an instance of its ``forward_class``."""
+    for node in tree.nodes:
+        node.module.__class__ = forward_class(type(node.module), forward_layout(node), cand)
+
+
 def build_sd(plan: SdPlan, nn: Any, cand: Candidate) -> Tree:
-    """Build the tree plan; each node of ``extra_nodes`` becomes an instance of ``extra_state_class`` of
-    its class (a class that only adds the two methods), holding ``extra = {"node": <label>}``. A
-    candidate without the extra-state protocol (capability ``extra_state``) gets the tree without it:
-    the expectations follow the classes built, and the extra-state clauses are not applicable."""
+    """Build the tree plan and give every module its forward (``give_forward``); each node of
+    ``extra_nodes`` then becomes an instance of ``extra_state_class`` of its class (a class that only
+    adds the two methods), holding ``extra = {"node": <label>}``. A candidate without the extra-state
+    protocol (capability ``extra_state``) gets the tree without it: the expectations follow the classes
+    built, and the extra-state clauses are not applicable."""
     tree = trees.build(plan.tree, nn, cand)
+    give_forward(tree, cand)
     if "extra_state" in cand.lacks:
         return tree
     for index in sorted(plan.extra_nodes):
