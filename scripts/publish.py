@@ -65,10 +65,12 @@ def parse_venv(text: str) -> Target:
 def published_targets() -> list[Target]:
     """Every published candidate, in the table's order (foreign ones with their venv's Python, whether
     or not that venv exists here)."""
-    own = [Target(n, n, Path(sys.executable)) for n in BUILTIN]
-    # The other frameworks fail hundreds of tests, and shrinking each failure dominates their run (over
-    # half an hour on 2 cores): they run with the `mutation` profile, which draws the very same examples
-    # as `ci` (same verdicts) but does not shrink the failing ones.
+    # Every candidate but torch and the oracle fails many tests, and shrinking each failure dominates
+    # its run (half an hour and more on 2 cores for jit.trace, MindSpore or Jittor): they run with the
+    # `mutation` profile, which draws the very same examples as `ci` (so the same verdicts) but does not
+    # shrink the failing ones. Rerun a clause's tests with `ci` for a minimal reproducer.
+    python = Path(sys.executable)
+    own = [Target(n, n, python, "ci" if n in ("torch", "oracle") else "mutation") for n in BUILTIN]
     foreign = [Target(n, c, ROOT / v / "bin" / "python", "mutation") for n, (v, c) in FOREIGN.items()]
     return own + foreign
 
