@@ -78,9 +78,9 @@ def non_parameter_values(nn: Any, cand: Any) -> st.SearchStrategy[Any]:
         *buffers,
         st.builds(lambda s, g: new_tensor(cand, s, requires_grad=g), shapes(), st.booleans()),
         st.integers(-2, 2),
-        st.floats(allow_nan=False),
+        st.floats(allow_nan=False, allow_subnormal=False),
         st.text(max_size=3),
-        st.lists(st.floats(allow_nan=False), max_size=3),
+        st.lists(st.floats(allow_nan=False, allow_subnormal=False), max_size=3),
         st.builds(lambda s: np.zeros(s, dtype=np.float32), shapes()),
         st.builds(nn.Module),
         st.just(nn.Parameter),
@@ -90,9 +90,9 @@ def non_parameter_values(nn: Any, cand: Any) -> st.SearchStrategy[Any]:
 def non_tensor_values(nn: Any) -> st.SearchStrategy[Any]:
     return st.one_of(
         st.integers(-2, 2),
-        st.floats(allow_nan=False),
+        st.floats(allow_nan=False, allow_subnormal=False),
         st.text(max_size=3),
-        st.lists(st.floats(allow_nan=False), max_size=3),
+        st.lists(st.floats(allow_nan=False, allow_subnormal=False), max_size=3),
         st.builds(lambda s: np.zeros(s, dtype=np.float32), shapes()),
         st.builds(nn.Module),
         st.just(nn.Module),

@@ -49,7 +49,7 @@ def plain_values() -> st.SearchStrategy[Any]:
     """Values that are neither tensors nor modules."""
     return st.one_of(
         st.integers(-5, 5),
-        st.floats(allow_nan=False),
+        st.floats(allow_nan=False, allow_subnormal=False),
         st.text(max_size=4),
         st.lists(st.integers(), max_size=3),
         st.dictionaries(st.text(max_size=2), st.integers(), max_size=2),

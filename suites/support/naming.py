@@ -119,7 +119,7 @@ def non_str_names() -> st.SearchStrategy[Any]:
     """Values of other types than ``str`` that a caller might pass as a name by mistake."""
     return st.one_of(
         st.integers(-3, 300),
-        st.floats(allow_nan=False),
+        st.floats(allow_nan=False, allow_subnormal=False),
         st.none(),
         st.booleans(),
         st.binary(min_size=1, max_size=4),
