@@ -1,4 +1,4 @@
-"""PaddlePaddle (``paddle.nn.Layer``) as an nnconform candidate: a prototype.
+"""PaddlePaddle (``paddle.nn.Layer``) as an nnconform candidate.
 
 Use it with ``--candidate adapters.paddle_adapter:make_candidate`` from an environment where paddle is
 installed (``scripts/make_venv_paddle.sh`` builds ``.venv-paddle``).
@@ -12,7 +12,9 @@ What this adapter does, and only that:
   with no Paddle equivalent is left out.
 - The rest of ``nn`` is ``paddle.nn`` under torch's names (``Conv1D`` is also ``Conv1d``, ...),
   ``Parameter`` is ``paddle.nn.Parameter`` (``EagerParamBase``, built from a tensor like torch's),
-  ``RemovableHandle`` is Paddle's hook handle class and ``init`` is ``paddle.nn.init``.
+  ``RemovableHandle`` is Paddle's hook handle class and ``init`` is ``paddle.nn.init`` as it is (its
+  functions already take torch's argument names, so there is nothing to translate; ``generator`` is the
+  one torch argument they lack: capability ``init_generator``).
 - The tensor accessors of :class:`Candidate` are overridden for paddle tensors: ``stop_gradient``
   is the negation of ``requires_grad``, places are named like torch devices (``cpu``, ``cuda:0``).
 
@@ -353,5 +355,5 @@ def make_candidate() -> Candidate:
         nn=ns,
         lacks=frozenset(lacks),
         repro_prelude=PADDLE_PRELUDE,
-        description="PaddlePaddle's paddle.nn.Layer (prototype adapter)",
+        description="PaddlePaddle's paddle.nn.Layer",
     )

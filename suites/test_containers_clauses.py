@@ -26,6 +26,16 @@ from suites.support.containers_cases import (
 sizes = st.integers(0, 5)
 
 
+def per_class(**clauses: str | tuple[str, ...]) -> Any:
+    """``parametrize`` over container classes, each class marked with its own clauses, so that one
+    class's failure gives no verdict on another's."""
+    params = [
+        pytest.param(kind, marks=pytest.mark.clause(*((ids,) if isinstance(ids, str) else ids)), id=kind)
+        for kind, ids in clauses.items()
+    ]
+    return pytest.mark.parametrize("kind", params)
+
+
 @pytest.mark.clause("CONT-SEQ-FORWARD")
 @given(tags=st.lists(st.integers(0, 3), max_size=6), shared=st.booleans())
 def test_sequential_forward_chains_children_in_order(nn: Any, tags: list[int], shared: bool) -> None:
@@ -48,7 +58,18 @@ def test_sequential_rejects_a_plain_dict(nn: Any, size: int) -> None:
         nn.Sequential(mapping)
 
 
-@pytest.mark.clause("CONT-SEQ-INIT-ORDEREDDICT", "CONT-SEQ-SLICE")
+@pytest.mark.clause("CONT-SEQ-INIT-ORDEREDDICT")
+@given(keys=st.lists(st.sampled_from(KEYS), max_size=5, unique=True))
+def test_sequential_takes_ordereddict_keys(nn: Any, keys: list[str]) -> None:
+    modules = [nn.Module() for _ in keys]
+    seq = nn.Sequential(OrderedDict(zip(keys, modules, strict=True)))
+    got = [(k, id(m)) for k, m in seq.named_children()]
+    assert got == [(k, id(m)) for k, m in zip(keys, modules, strict=True)], (
+        f"Sequential(OrderedDict with keys {keys}) has children {[k for k, _ in got]}"
+    )
+
+
+@pytest.mark.clause("CONT-SEQ-SLICE")
 @given(data=st.data(), size=sizes)
 def test_sequential_slice_keeps_original_keys(nn: Any, data: st.DataObject, size: int) -> None:
     keys = data.draw(st.lists(st.sampled_from(KEYS), min_size=size, max_size=size, unique=True), label="keys")
@@ -64,23 +85,40 @@ def test_sequential_slice_keeps_original_keys(nn: Any, data: st.DataObject, size
     )
 
 
-@pytest.mark.clause("CONT-ML-SLICE", "CONT-SEQ-DELITEM", "CONT-ML-DELITEM")
+@pytest.mark.clause("CONT-ML-SLICE")
 @given(size=sizes, part=st.tuples(*[st.sampled_from([None, -2, -1, 0, 1, 3])] * 3))
-def test_list_slices_and_deletions_number_from_zero(nn: Any, size: int, part: tuple[Any, ...]) -> None:
+def test_module_list_slices_number_from_zero(nn: Any, size: int, part: tuple[Any, ...]) -> None:
     if part[2] == 0:
         part = (*part[:2], None)
     cut = slice(*part)
     modules = [nn.Module() for _ in range(size)]
     sliced = nn.ModuleList(modules)[cut]
-    names = [k for k, _ in sliced.named_children()]
-    assert names == [str(i) for i in range(len(modules[cut]))], f"ModuleList[{cut}] children named {names}"
-    for kind in ("Sequential", "ModuleList"):
-        container = getattr(nn, kind)(modules) if kind == "ModuleList" else nn.Sequential(*modules)
-        del container[cut]
-        remaining = [m for i, m in enumerate(modules) if i not in range(size)[cut]]
-        got = [(k, id(m)) for k, m in container.named_children()]
-        want = [(str(i), id(m)) for i, m in enumerate(remaining)]
-        assert got == want, f"after del {kind}[{cut}] of {size} children: {[k for k, _ in got]}"
+    got = [(k, id(m)) for k, m in sliced.named_children()]
+    want = [(str(i), id(m)) for i, m in enumerate(modules[cut])]
+    assert got == want, f"ModuleList[{cut}] of {size} modules has children {[k for k, _ in got]}"
+
+
+@per_class(Sequential="CONT-SEQ-DELITEM", ModuleList="CONT-ML-DELITEM")
+@given(
+    size=sizes,
+    index=st.one_of(
+        st.tuples(*[st.sampled_from([None, -2, -1, 0, 1, 3])] * 3).map(
+            lambda p: slice(*p) if p[2] != 0 else slice(p[0], p[1])
+        ),
+        st.integers(-6, 5),
+    ),
+)
+def test_deletions_renumber_from_zero(nn: Any, kind: str, size: int, index: slice | int) -> None:
+    modules = [nn.Module() for _ in range(size)]
+    if isinstance(index, int) and not -size <= index < size:
+        index = slice(index, None)  # an int index must exist; an empty slice is fine
+    container = nn.ModuleList(modules) if kind == "ModuleList" else nn.Sequential(*modules)
+    del container[index]
+    gone = range(size)[index]
+    remaining = [m for i, m in enumerate(modules) if i not in (gone if isinstance(gone, range) else [gone])]
+    got = [(k, id(m)) for k, m in container.named_children()]
+    want = [(str(i), id(m)) for i, m in enumerate(remaining)]
+    assert got == want, f"after del {kind}[{index}] of {size} children: {[k for k, _ in got]}"
 
 
 @pytest.mark.clause("CONT-SEQ-MUL", "CONT-SEQ-MUL-ERRORS")
@@ -130,9 +168,9 @@ def test_sequential_insert_range_and_type(nn: Any, size: int, index: int) -> Non
         seq.insert(0, 7)
 
 
-@pytest.mark.clause("CONT-SEQ-DIR", "CONT-ML-DIR")
-@given(size=sizes, kind=st.sampled_from(["Sequential", "ModuleList"]))
-def test_dir_hides_numeric_child_names(nn: Any, cand: Any, size: int, kind: str) -> None:
+@per_class(Sequential="CONT-SEQ-DIR", ModuleList="CONT-ML-DIR")
+@given(size=sizes)
+def test_dir_hides_numeric_child_names(nn: Any, kind: str, size: int) -> None:
     modules = [nn.Module() for _ in range(size)]
     container = nn.Sequential(*modules) if kind == "Sequential" else nn.ModuleList(modules)
     names = dir(container)
@@ -152,8 +190,8 @@ def test_module_list_repr_groups_runs(nn: Any, pattern: list[int]) -> None:
     assert text == expected, f"repr(ModuleList{pattern}):\n{text}\nexpected:\n{expected}"
 
 
-@pytest.mark.clause("CONT-PL-CALL", "CONT-PD-CALL")
-@given(kind=st.sampled_from(["ParameterList", "ParameterDict"]), args=st.lists(st.integers(), max_size=2))
+@per_class(ParameterList="CONT-PL-CALL", ParameterDict="CONT-PD-CALL")
+@given(args=st.lists(st.integers(), max_size=2))
 def test_parameter_containers_cannot_be_called(nn: Any, kind: str, args: list[int]) -> None:
     container = getattr(nn, kind)()
     with pytest.raises(RuntimeError):
@@ -163,10 +201,9 @@ def test_parameter_containers_cannot_be_called(nn: Any, kind: str, args: list[in
             container(args)
 
 
-@pytest.mark.clause("CONT-PL-WRAP-TENSOR", "CONT-PD-WRAP-TENSOR")
+@per_class(ParameterList="CONT-PL-WRAP-TENSOR", ParameterDict="CONT-PD-WRAP-TENSOR")
 @given(
     data=st.data(),
-    kind=st.sampled_from(["ParameterList", "ParameterDict"]),
     values=st.lists(st.floats(-4, 4, width=32), min_size=1, max_size=3),
     as_parameter=st.booleans(),
     requires_grad=st.booleans(),
@@ -174,8 +211,8 @@ def test_parameter_containers_cannot_be_called(nn: Any, kind: str, args: list[in
 def test_tensors_are_wrapped_into_parameters(
     nn: Any,
     cand: Any,
-    data: st.DataObject,
     kind: str,
+    data: st.DataObject,
     values: list[float],
     as_parameter: bool,
     requires_grad: bool,
@@ -203,24 +240,78 @@ def test_tensors_are_wrapped_into_parameters(
     )
 
 
-@pytest.mark.clause(
-    "CONT-PD-UPDATE-PLAIN-DICT-SORTED", "CONT-MD-UPDATE-ORDER", "CONT-PD-INIT", "CONT-MD-INIT"
+key_orders = st.lists(st.sampled_from(KEYS), max_size=5, unique=True).flatmap(st.permutations)
+
+
+@per_class(
+    ModuleDict=("CONT-MD-INIT", "CONT-MD-UPDATE-ORDER"), ParameterDict="CONT-PD-UPDATE-PLAIN-DICT-SORTED"
 )
-@given(keys=st.lists(st.sampled_from(KEYS), min_size=1, max_size=5, unique=True).flatmap(st.permutations))
-def test_plain_dict_order_rules(nn: Any, cand: Any, keys: list[str]) -> None:
-    params = nn.ParameterDict({k: cand.tensor([1.0]) for k in keys})
-    assert list(params.keys()) == sorted(keys), (
-        f"ParameterDict(dict with keys {keys}) keys {list(params.keys())}"
+@given(first=key_orders, second=key_orders)
+def test_plain_dict_order_rules(nn: Any, cand: Any, kind: str, first: list[str], second: list[str]) -> None:
+    """A plain dict given to the constructor, then to update: a ModuleDict takes the dict's own order, a
+    ParameterDict sorted key order; a key already present keeps its place, a new one goes to the end.
+    The values are Parameters, so that the order does not depend on wrapping tensors (CONT-PD-WRAP-TENSOR),
+    and the order is read by iteration and registration, not by ``keys()`` (CONT-PD-DICT-METHODS)."""
+
+    def value() -> Any:
+        return nn.Module() if kind == "ModuleDict" else nn.Parameter(cand.tensor([1.0]))
+
+    def arrival(keys: list[str]) -> list[str]:
+        return keys if kind == "ModuleDict" else sorted(keys)
+
+    model: dict[str, Any] = {}
+    container = None
+    what = kind
+    for keys in (first, second):
+        entries = {k: value() for k in keys}
+        if container is None:
+            container = getattr(nn, kind)(entries)
+            what += f"(dict with keys {keys})"
+        else:
+            container.update(entries)
+            what += f".update(dict with keys {keys})"
+        for k in arrival(keys):
+            model[k] = entries[k]
+        registered = container.named_children() if kind == "ModuleDict" else container.named_parameters()
+        got = [(k, id(v)) for k, v in registered]
+        assert got == [(k, id(v)) for k, v in model.items()], (
+            f"{what}: registered {[k for k, _ in got]}, expected {list(model)}"
+        )
+        order = list(container)
+        assert order == list(model), f"{what}: iteration gives {order}, expected {list(model)}"
+
+
+@pytest.mark.clause("CONT-PD-INIT")
+@given(
+    keys=st.lists(st.sampled_from(KEYS), max_size=5, unique=True),
+    how=st.sampled_from(["dict", "ordereddict", "pairs", "none"]),
+)
+def test_parameter_dict_constructor_adds_as_update_does(
+    nn: Any, cand: Any, keys: list[str], how: str
+) -> None:
+    """ParameterDict(x) holds what an empty ParameterDict holds after update(x): the same Parameter objects
+    under the same keys in the same order (which order is for CONT-PD-UPDATE-* to judge);
+    ParameterDict() and ParameterDict(None) are empty."""
+    pairs = [(k, nn.Parameter(cand.tensor([float(i)]))) for i, k in enumerate(keys)]
+    argument = {"dict": dict(pairs), "ordereddict": OrderedDict(pairs), "pairs": pairs, "none": None}[how]
+    built = nn.ParameterDict(argument)
+    updated = nn.ParameterDict()
+    if argument is not None:
+        updated.update(argument)
+    got = [(k, id(p)) for k, p in built.named_parameters()]
+    want = [(k, id(p)) for k, p in updated.named_parameters()]
+    assert got == want, (
+        f"ParameterDict({how} with keys {keys}) registered {[k for k, _ in got]}, update registers "
+        f"{[k for k, _ in want]} (or other objects)"
     )
-    modules = nn.ModuleDict({k: nn.Module() for k in keys})
-    assert list(modules.keys()) == keys, f"ModuleDict(dict with keys {keys}) keys {list(modules.keys())}"
-    names = [n for n, _ in params.named_parameters()]
-    assert names == sorted(keys), f"ParameterDict named_parameters {names}, expected sorted {sorted(keys)}"
+    assert len(built) == len(want), f"len(ParameterDict({how} with keys {keys})) is {len(built)}"
+    if how == "none":
+        assert not got and not list(nn.ParameterDict()), "ParameterDict() / ParameterDict(None) must be empty"
 
 
-@pytest.mark.clause("CONT-ML-POP", "CONT-SEQ-POP")
-@given(size=st.integers(1, 5), data=st.data(), kind=st.sampled_from(["Sequential", "ModuleList"]))
-def test_pop_returns_the_module_and_renumbers(nn: Any, size: int, data: st.DataObject, kind: str) -> None:
+@per_class(Sequential="CONT-SEQ-POP", ModuleList="CONT-ML-POP")
+@given(size=st.integers(1, 5), data=st.data())
+def test_pop_returns_the_module_and_renumbers(nn: Any, kind: str, size: int, data: st.DataObject) -> None:
     index = data.draw(st.integers(-size, size - 1), label="index")
     modules = [nn.Module() for _ in range(size)]
     container = nn.Sequential(*modules) if kind == "Sequential" else nn.ModuleList(modules)
@@ -269,17 +360,18 @@ def _dict_outcome(target: Any, op: str, key: str, value: Any) -> tuple[str, Any]
     return ("returns", result if isinstance(result, bool | str) or result is None else id(result))
 
 
-@pytest.mark.clause(
-    "CONT-MD-SETITEM",
-    "CONT-MD-DELITEM-POP",
-    "CONT-MD-CONTAINS-LEN-ITER",
-    "CONT-MD-CLEAR",
-    "CONT-MD-VIEWS",
-    "CONT-PD-DICT-METHODS",
+@per_class(
+    ModuleDict=(
+        "CONT-MD-SETITEM",
+        "CONT-MD-DELITEM-POP",
+        "CONT-MD-CONTAINS-LEN-ITER",
+        "CONT-MD-CLEAR",
+        "CONT-MD-VIEWS",
+    ),
+    ParameterDict="CONT-PD-DICT-METHODS",
 )
 @given(
     data=st.data(),
-    kind=st.sampled_from(["ModuleDict", "ParameterDict"]),
     start=st.lists(st.sampled_from(KEYS[:4]), max_size=4, unique=True),
     ops=st.lists(
         st.tuples(st.sampled_from(DICT_OPS), st.sampled_from(KEYS[:4]), st.integers(0, 3)), max_size=10
@@ -288,8 +380,8 @@ def _dict_outcome(target: Any, op: str, key: str, value: Any) -> tuple[str, Any]
 def test_dict_containers_follow_a_plain_dict(
     nn: Any,
     cand: Any,
-    data: st.DataObject,
     kind: str,
+    data: st.DataObject,
     start: list[str],
     ops: list[tuple[str, str, int]],
 ) -> None:
@@ -336,9 +428,8 @@ def test_dict_containers_follow_a_plain_dict(
         assert registered == expected, f"{what}: registered {registered}, expected {expected}"
 
 
-@pytest.mark.clause("CONT-ML-EXTEND", "CONT-PL-APPEND-EXTEND")
+@per_class(ModuleList="CONT-ML-EXTEND", ParameterList="CONT-PL-APPEND-EXTEND")
 @given(
-    kind=st.sampled_from(["ModuleList", "ParameterList"]),
     size=st.integers(0, 3),
     bad=st.sampled_from(["int", "float", "none", "module", "tensor"]),
     how=st.sampled_from(["extend", "iadd"]),

@@ -9,6 +9,9 @@ unexpected keys, exception types and error-message structure, every tensor of th
 A failure is shrunk to the fewest statements and comes with a standalone reproducer.
 
 A load that raises ends the program: what a failed load leaves behind is a quirk (SD-LOAD-NOT-ATOMIC).
+
+For a candidate without the ``extra_state`` capability the trees carry no extra state, and the test
+names the two extra-state clauses only for a candidate that has it (``clause_when_capable``).
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ CLAUSES = (
     "SD-LOAD-EXTRA-STATE",
     "SD-LOAD-NONE-CHILD-KEYS",
 )
+EXTRA_STATE_CLAUSES = ("SD-SAVE-EXTRA-STATE", "SD-LOAD-EXTRA-STATE")
 
 
 @st.composite
@@ -65,7 +69,8 @@ def operations(draw: Any, root: trees.Node, oracle: Candidate) -> list[tuple[Any
     return ops
 
 
-@pytest.mark.clause(*CLAUSES)
+@pytest.mark.clause(*(c for c in CLAUSES if c not in EXTRA_STATE_CLAUSES))
+@pytest.mark.clause_when_capable(*EXTRA_STATE_CLAUSES)
 @settings(
     # failure_context only records the failing example's details; Lockstep shrinks by replaying text
     suppress_health_check=[
@@ -79,22 +84,24 @@ def operations(draw: Any, root: trees.Node, oracle: Candidate) -> list[tuple[Any
 def test_state_dict_programs_agree_with_oracle(
     cand: Candidate, oracle_cand: Candidate, failure_context: Any, plan: Any, data: st.DataObject
 ) -> None:
+    clauses = CLAUSES
     if "extra_state" in cand.lacks:  # the candidate has no extra-state protocol: trees without it
         plan = dataclasses.replace(plan, extra_nodes=frozenset())
+        clauses = tuple(c for c in CLAUSES if c not in EXTRA_STATE_CLAUSES)
     model = build_sd(plan, oracle_cand.nn, oracle_cand)  # the tree model the operations are drawn from
     ops = data.draw(operations(model.root, oracle_cand), label="operations")
     run = Lockstep(cand, oracle_cand, failure_context)
     for step in build_steps(plan):
-        built = run.step(step, CLAUSES)
+        built = run.step(step, clauses)
         assert built == ("returns", None), f"harness: the oracle fails to run {step.source!r}: {built}"
     for index, op in enumerate(ops):
         steps, queries = op_steps(plan, op, index)
         outcome = None
         for step in steps:
-            outcome = run.step(step, CLAUSES)
+            outcome = run.step(step, clauses)
         if outcome is not None and outcome[0] == "returns" and outcome[1][0] == "raises":
             break
         for query in queries:
             seen = run.oracle_side.query(query)
             assert not (isinstance(seen, tuple) and seen[:1] == ("raises",)), f"harness: {query} gives {seen}"
-            run.compare(f"after operation {index + 1} ({op[0]})", query, CLAUSES)
+            run.compare(f"after operation {index + 1} ({op[0]})", query, clauses)

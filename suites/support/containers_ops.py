@@ -85,6 +85,16 @@ def all_clauses() -> set[str]:
     return {clause for clauses in CLAUSES.values() for clause in clauses}
 
 
+def class_of(expression: str) -> str:
+    """Query text naming the class of ``expression``'s value by the container name under which ``nn``
+    holds that exact class, else by the class's own name. A framework may call its ModuleList class
+    something else and export it as ``nn.ModuleList`` too: the name is not what is compared, the class is."""
+    return (
+        f"next((k for k in {KINDS!r} if type({expression}) is getattr(nn, k, None)), "
+        f"type({expression}).__name__)"
+    )
+
+
 @dataclass(frozen=True)
 class Query:
     key: str
@@ -95,7 +105,7 @@ def queries(var: str, kind: str, with_state_dict: bool) -> list[Query]:
     """Everything observable about one container, through public API only."""
     pairs = "[(n, tok(v)) for n, v in {call}]"
     q = [
-        Query("type", f"type({var}).__name__"),
+        Query("type", class_of(var)),
         Query("len", f"len({var})"),
         Query("named_children()", pairs.format(call=f"{var}.named_children()")),
         Query("named_parameters()", pairs.format(call=f"{var}.named_parameters()")),

@@ -167,27 +167,47 @@ def reproducer(
         is_last_step = query is None and index == last
         lines.extend(_step_source(step, outcome, check=is_last_step))
     if query is not None:
+        # the harness reads an exception in a query as ("raises", kind): so does the script
         lines += [
             "",
-            f"observed = {query}",
-            f"expected = {expected!r}",
-            'assert observed == expected, f"observed {observed!r}, oracle expects {expected!r}"',
+            "try:",
+            f"    observed = {query}",
+            "except Exception as exc:",
+            '    observed = ("raises", exception_kind(exc))',
+            *_assert_agrees(expected),
         ]
     lines.append('print("no departure from the oracle reproduced")')
     return "\n".join(lines) + "\n"
 
 
 def _step_source(step: Step, outcome: Any, check: bool) -> list[str]:
-    raised = outcome[0] == "raises"
-    if step.is_expression and check and not raised:
-        return [
-            f"observed = outcome(lambda: {step.source})",
-            f"expected = {outcome!r}",
-            'assert observed == expected, f"observed {observed!r}, oracle expects {expected!r}"',
-        ]
-    if not raised:
-        return [step.source]
-    body = ["try:", f"    {step.source}", f"except {outcome[1]}:", "    pass"]
+    """The script's lines for one step. A step the candidate agreed on runs as it is (an exception the
+    oracle raises too is caught); the step that departs records what the candidate did, returning or
+    raising, as the harness does, and asserts it equals the oracle's outcome, so that the script fails
+    with an AssertionError there whatever the candidate raises."""
+    if check and step.is_expression:
+        return [f"observed = outcome(lambda: {step.source})", *_assert_agrees(outcome)]
     if check:
-        body += ["else:", f"    raise AssertionError('the oracle raises {outcome[1]} here')"]
-    return body
+        return [
+            "try:",
+            *_indented(step.source),
+            "except Exception as exc:",
+            '    observed = ("raises", exception_kind(exc))',
+            "else:",
+            '    observed = ("returns", None)',
+            *_assert_agrees(outcome),
+        ]
+    if outcome[0] != "raises":
+        return [step.source]
+    return ["try:", *_indented(step.source), f"except {outcome[1]}:", "    pass"]
+
+
+def _indented(source: str) -> list[str]:
+    return ["    " + line for line in source.splitlines()]
+
+
+def _assert_agrees(expected: Any) -> list[str]:
+    return [
+        f"expected = {expected!r}",
+        'assert observed == expected, f"observed {observed!r}, oracle expects {expected!r}"',
+    ]

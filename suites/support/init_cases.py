@@ -56,14 +56,14 @@ def fresh(cand: Any, shape: tuple[int, ...], dtype: str = "float32", requires_gr
 def collect(
     cand: Any, call: Callable[[Any], Any], shape: tuple[int, ...], what: str, n: int = SAMPLES
 ) -> np.ndarray:
-    """Call ``call(t)`` on one tensor of ``shape`` until ``n`` values were drawn; every call must return
-    ``t`` itself. The values of all calls, flattened and concatenated."""
+    """Call ``call(t)`` on one tensor of ``shape`` until ``n`` values were drawn; the values ``t`` holds after
+    each call, flattened and concatenated. What the call returns is not looked at: INIT-INPLACE-RETURN
+    judges that, so that a wrong return value does not also fail every clause about the values."""
     t = fresh(cand, shape)
     size = max(math.prod(shape), 1)
     out = []
     for _ in range(math.ceil(n / size)):
-        got = call(t)
-        assert got is t, f"{what} returned {type(got).__name__} object {id(got)}, not the tensor it filled"
+        call(t)
         out.append(cand.to_numpy(t).astype(np.float64).ravel())
     return np.concatenate(out)
 

@@ -36,8 +36,13 @@ class Extra(nn.Module):
 
 
 def value_view(v):
+    """A tensor as plain data. Its class is "Parameter" when it is nn.Parameter's, whatever that class is
+    called, and its dtype without the framework's prefix ("torch.float32" and "paddle.float32" are both
+    "float32")."""
     if hasattr(v, "shape") and hasattr(v, "dtype"):
-        return [tok(v), type(v).__name__, list(v.shape), str(v.dtype), v.tolist(), bool(v.requires_grad)]
+        kind = "Parameter" if type(v) is nn.Parameter else type(v).__name__
+        dtype = str(v.dtype).rpartition(".")[2]
+        return [tok(v), kind, list(v.shape), dtype, v.tolist(), bool(v.requires_grad)]
     return ["object", repr(v)]
 
 
