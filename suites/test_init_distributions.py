@@ -51,7 +51,7 @@ def fill_and_check(
 @pytest.mark.clause("INIT-UNIFORM")
 @given(data=st.data(), shape=SAMPLE_SHAPES, seed=seeds())
 def test_uniform(nn: Any, cand: Any, data: st.DataObject, shape: tuple[int, ...], seed: int) -> None:
-    options = draw_options(data, a=st.floats(-5, 0.5), b=st.floats(0.75, 5))
+    options = draw_options(data, a=st.floats(-5, 0.5, allow_subnormal=False), b=st.floats(0.75, 5))
     law = uniform(options.get("a", 0.0), options.get("b", 1.0))
     fill_and_check(cand, nn.init, "uniform_", shape, options, seed, law)
 
@@ -59,7 +59,7 @@ def test_uniform(nn: Any, cand: Any, data: st.DataObject, shape: tuple[int, ...]
 @pytest.mark.clause("INIT-NORMAL")
 @given(data=st.data(), shape=SAMPLE_SHAPES, seed=seeds())
 def test_normal(nn: Any, cand: Any, data: st.DataObject, shape: tuple[int, ...], seed: int) -> None:
-    options = draw_options(data, mean=st.floats(-5, 5), std=st.floats(0.01, 5))
+    options = draw_options(data, mean=st.floats(-5, 5, allow_subnormal=False), std=st.floats(0.01, 5))
     law = normal(options.get("mean", 0.0), options.get("std", 1.0))
     fill_and_check(cand, nn.init, "normal_", shape, options, seed, law)
 
@@ -71,12 +71,12 @@ def test_trunc_normal(nn: Any, cand: Any, data: st.DataObject, shape: tuple[int,
         options: dict[str, Any] = {}
         law = truncated_normal(0.0, 1.0, -2.0, 2.0)
     else:
-        mean = data.draw(st.floats(-2, 2), "mean")
+        mean = data.draw(st.floats(-2, 2, allow_subnormal=False), "mean")
         std = data.draw(st.floats(0.1, 3), "std")
         # a = mean + za * std, b = a + width * std; za <= 2 and za + width >= -2 keep mean within 2 std of
         # [a, b] (no warning), narrow widths hold little of the normal's mass
-        za = data.draw(st.floats(-4, 2), "a in std from mean")
-        width = data.draw(st.floats(max(0.05, -2 - za), 6), "width in std")
+        za = data.draw(st.floats(-4, 2, allow_subnormal=False), "a in std from mean")
+        width = data.draw(st.floats(max(0.05, -2 - za), 6, allow_subnormal=False), "width in std")
         a, b = mean + za * std, mean + (za + width) * std
         options = {"mean": mean, "std": std, "a": a, "b": b}
         law = truncated_normal(mean, std, a, b)
@@ -111,7 +111,7 @@ def test_xavier_normal(
 
 
 KAIMING_OPTIONS = {
-    "a": st.floats(0, 3) | st.integers(0, 2),
+    "a": st.floats(0, 3, allow_subnormal=False) | st.integers(0, 2),
     "mode": st.sampled_from(["fan_in", "fan_out"]),
     "nonlinearity": st.sampled_from(NONLINEARITIES + TRANSPOSED),
 }

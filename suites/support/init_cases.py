@@ -102,9 +102,21 @@ def _trunc_normal_options(shape: tuple[int, ...]) -> st.SearchStrategy[dict[str,
         return {"mean": mean, "std": std, "a": mean + za * std, "b": mean + (za + width) * std}
 
     return st.one_of(
-        _fixed(mean=st.floats(-0.5, 0.5), std=SCALES)(shape),
-        st.builds(bounded, st.floats(-0.5, 0.5), SCALES, st.floats(-2, 2), st.floats(0.05, 0.7)),
-        st.builds(bounded, st.floats(-0.5, 0.5), SCALES, st.floats(-2, 2), st.floats(0.7, 5)),
+        _fixed(mean=st.floats(-0.5, 0.5, allow_subnormal=False), std=SCALES)(shape),
+        st.builds(
+            bounded,
+            st.floats(-0.5, 0.5, allow_subnormal=False),
+            SCALES,
+            st.floats(-2, 2, allow_subnormal=False),
+            st.floats(0.05, 0.7),
+        ),
+        st.builds(
+            bounded,
+            st.floats(-0.5, 0.5, allow_subnormal=False),
+            SCALES,
+            st.floats(-2, 2, allow_subnormal=False),
+            st.floats(0.7, 5),
+        ),
     )
 
 
@@ -117,9 +129,14 @@ CASES: dict[str, Case] = {
     c.name: c
     for c in (
         Case("uniform_", shapes(), _fixed(a=st.floats(-3, -0.5), b=st.floats(0.5, 3)), True),
-        Case("normal_", shapes(), _fixed(mean=st.floats(-2, 2), std=SCALES), True),
+        Case("normal_", shapes(), _fixed(mean=st.floats(-2, 2, allow_subnormal=False), std=SCALES), True),
         Case("trunc_normal_", shapes(), _trunc_normal_options, True),
-        Case("constant_", shapes(), lambda s: st.fixed_dictionaries({"val": st.floats(-5, 5)}), False),
+        Case(
+            "constant_",
+            shapes(),
+            lambda s: st.fixed_dictionaries({"val": st.floats(-5, 5, allow_subnormal=False)}),
+            False,
+        ),
         Case("ones_", shapes(), _none, False),
         Case("zeros_", shapes(), _none, False),
         Case("eye_", shapes(2, 2), _none, False),
@@ -129,20 +146,22 @@ CASES: dict[str, Case] = {
         Case(
             "kaiming_uniform_",
             _small_weights(),
-            _fixed(a=st.floats(0, 1), mode=st.sampled_from(["fan_in", "fan_out"])),
+            _fixed(a=st.floats(0, 1, allow_subnormal=False), mode=st.sampled_from(["fan_in", "fan_out"])),
             True,
         ),
         Case(
             "kaiming_normal_",
             _small_weights(),
-            _fixed(a=st.floats(0, 1), mode=st.sampled_from(["fan_in", "fan_out"])),
+            _fixed(a=st.floats(0, 1, allow_subnormal=False), mode=st.sampled_from(["fan_in", "fan_out"])),
             True,
         ),
         Case("orthogonal_", _small_weights(), _fixed(gain=SCALES), True),
         Case(
             "sparse_",
             shapes(2, 2),
-            lambda s: st.fixed_dictionaries({"sparsity": st.floats(0, 1)}, optional={"std": SCALES}),
+            lambda s: st.fixed_dictionaries(
+                {"sparsity": st.floats(0, 1, allow_subnormal=False)}, optional={"std": SCALES}
+            ),
             True,
         ),
     )
