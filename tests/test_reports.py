@@ -240,3 +240,27 @@ def test_readme_quotes_the_published_headline_table() -> None:
     for row in table.splitlines()[2:]:
         name = row.split("`")[1]
         assert (published / f"{name}.results.jsonl").exists(), f"{name} is in the table without results"
+
+
+# Where the findings of each published candidate are written; torch and its wrappers share FINDINGS.md.
+FINDINGS_FILES = {
+    "paddle": "paddle-findings*.md",
+    "mindspore": "mindspore-findings.md",
+    "jittor": "jittor-findings.md",
+}
+
+
+def test_findings_cover_every_failing_must_clause() -> None:
+    """Every must clause that fails in a published results file has an entry, by its id, in that
+    candidate's findings."""
+    published = nnconform.ROOT / "reports" / "published"
+    missing = {}
+    for results_file in sorted(published.glob("*.results.jsonl")):
+        name = results_file.name.removesuffix(".results.jsonl")
+        pattern = FINDINGS_FILES.get(name, "FINDINGS.md")
+        findings = "".join(p.read_text(encoding="utf-8") for p in sorted(published.glob(pattern)))
+        failing = headline_row(load_report(results_file)).failing_must
+        absent = [cid for cid in failing if cid not in findings]
+        if absent:
+            missing[name] = absent
+    assert not missing, f"failing must clauses without a findings entry: {missing}"
