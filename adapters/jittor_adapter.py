@@ -378,14 +378,6 @@ class JittorCandidate(Candidate):
     def manual_seed(self, seed: int) -> None:
         _jittor().set_global_seed(seed)
 
-    def derived(self, t: Any) -> dict[str, Any]:
-        flat = t.reshape(-1)
-        return {
-            "t + t": t + t, "t * 2": t * 2, "-t": -t, "t[0]": t[0], "flat[1:]": flat[1:],
-            "t.view(-1)": t.view(-1), "t.clone()": t.clone(), "t.detach()": t.detach(), "t.sum()": t.sum(),
-            "t.data": t.data,
-        }
-
     # --- hooks suites --------------------------------------------
 
     def backward(self, t: Any) -> None:
