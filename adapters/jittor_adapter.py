@@ -454,6 +454,7 @@ JITTOR_LACKS = frozenset({
     "remove_duplicate",  # named_parameters / named_modules take no remove_duplicate
     "autograd",  # no .grad, grad_fn or leaf flag on Var; backward only via jt.grad or an optimizer
     "init_generator",  # jittor.init functions take no generator
+    "init_fan_helper",  # jittor.init has no _calculate_fan_in_and_fan_out
     "torch_save",  # state dicts hold jittor Vars, which torch.load(weights_only=True) cannot read
     "extra_state",  # no get_extra_state / set_extra_state protocol
     "lazy_modules",  # no UninitializedParameter, LazyModuleMixin or Lazy* layers in jittor.nn
@@ -463,6 +464,7 @@ JITTOR_LACKS = frozenset({
     "backward_pre_hooks",  # no register_full_backward_pre_hook
     "legacy_backward_hooks",  # register_backward_hook is Jittor's only (full) backward hook, mapped above
     "global_hooks",  # no register_module_*_hook functions
+    "hook_tables",  # single-slot hooks: no hook tables keyed by handle id
     "registration_hooks",  # no parameter / buffer / module registration hooks
     "state_dict_hooks",  # state_dict runs no hooks
     "load_state_dict_hooks",  # load_state_dict runs no hooks
@@ -471,7 +473,7 @@ JITTOR_LACKS = frozenset({
     "to_empty",  # no Module.to_empty
     "memory_format",  # no memory formats
     "to_tensor_argument",  # no Module.to at all
-    "tensor_type_names",  # no Module.type
+    "tensor_type_names",  # no 'torch.FloatTensor' names: Module has no type() at all (APPLY-TYPE-* fail)
     "complex_dtypes",  # jt.array refuses complex numpy arrays
 })
 

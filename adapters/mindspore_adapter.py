@@ -544,10 +544,11 @@ MINDSPORE_LACKS = frozenset({
     "torch_save",  # state dicts hold mindspore tensors, which torch.save cannot write
     "lazy_modules",  # no UninitializedParameter, LazyModuleMixin or Lazy* layers
     "global_hooks",  # no hooks for every cell's call (only a global buffer registration hook)
+    "hook_tables",  # Cell keeps its hooks under names of its own (_forward_hook, ...), not torch's tables
     "legacy_backward_hooks",  # Cell.register_backward_hook is MindSpore's only (module-level) backward hook
     "conversion_switches",  # no counterpart of torch.__future__'s overwrite/swap switches
     "memory_format",  # tensors have no memory format (channels_last ...)
-    "tensor_type_names",  # no legacy type names like 'torch.FloatTensor' (and no Cell.type)
+    "tensor_type_names",  # no 'torch.FloatTensor' names: Cell has no type() at all (APPLY-TYPE-* fail)
 })
 
 

@@ -330,6 +330,7 @@ PADDLE_LACKS = frozenset({
     "backward_pre_hooks",  # no register_full_backward_pre_hook on Layer
     "legacy_backward_hooks",  # no register_backward_hook on Layer
     "global_hooks",  # no register_module_*_hook functions: every hook belongs to one Layer
+    "hook_tables",  # Layer keeps _forward_pre_hooks / _forward_post_hooks, not torch's table names
     "registration_hooks",  # no parameter / buffer / sublayer registration hooks
     "state_dict_hooks",  # no state_dict pre/post hooks; Layer.register_state_dict_hook is hook(dict) only
     "load_state_dict_hooks",  # set_state_dict / load_state_dict run no hooks

@@ -174,7 +174,7 @@ def test_slots_classes_and_flags_survive(cand: Candidate, data: st.DataObject) -
     call = data.draw(st.sampled_from(available(cand, SLOT_CALLS)), label="call")
     overwrite = data.draw(switch_settings(cand), label="overwrite")
     swap = data.draw(switch_settings(cand), label="swap")
-    built = build(cand, data.draw(plans_for(cand), label="plan"))
+    built = build(cand, data.draw(plans_for(cand), label="plan"), none_under_test=True)
     label = call.label
     layout = [(path, kind, value is None) for path, kind, value in slots(cand, built.root)]
     states = _param_states(cand, built.root)

@@ -19,9 +19,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from suites.support.trees import (
+    BUFFER,
+    CHILD,
+    PARAM,
     Tree,
     TreePlan,
     build,
+    dedup_option,
     expected_named_buffers,
     expected_named_children,
     expected_named_modules,
@@ -34,7 +38,9 @@ PREFIXES = st.one_of(st.just(""), st.text(alphabet="pm_.0", min_size=1, max_size
 NONEMPTY_PREFIXES = st.text(alphabet="pm_.0", min_size=1, max_size=4)
 UNSHARED = tree_plans(sharing=False)  # every object registered once; None slots allowed
 SHARED = tree_plans(force_sharing=True)
-WITH_NONE = tree_plans(force_none=True)
+NONE_PARAMS = tree_plans(force_none={PARAM})  # None parameter slots under test, others incidental
+NONE_BUFFERS = tree_plans(force_none={BUFFER})
+NONE_CHILDREN = tree_plans(sharing=False, force_none={CHILD})
 
 
 def first_names(tree: Tree, pairs: list[tuple[str, Any]]) -> dict[str, str]:
@@ -43,6 +49,10 @@ def first_names(tree: Tree, pairs: list[tuple[str, Any]]) -> dict[str, str]:
     for name, obj in pairs:
         out.setdefault(tree.label(obj), name)
     return out
+
+
+def _keywords(options: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in options.items())
 
 
 def assert_same(got: Any, expected: Any, call: str) -> None:
@@ -85,9 +95,10 @@ def test_named_parameters_prefix_is_prepended(nn: Any, cand: Any, plan: TreePlan
                                               remove_duplicate: bool) -> None:
     tree = build(plan, nn, cand)
     module = tree.root.module
-    plain = module.named_parameters(recurse=recurse, remove_duplicate=remove_duplicate)
-    got = module.named_parameters(prefix=prefix, recurse=recurse, remove_duplicate=remove_duplicate)
-    call = f"named_parameters(prefix={prefix!r}, recurse={recurse}, remove_duplicate={remove_duplicate})"
+    dedup = dedup_option(cand, remove_duplicate)
+    plain = module.named_parameters(recurse=recurse, **dedup)
+    got = module.named_parameters(prefix=prefix, recurse=recurse, **dedup)
+    call = f"named_parameters(prefix={prefix!r}, recurse={recurse}, {_keywords(dedup)})"
     assert_same(tree.labelled(got), tree.labelled((join(prefix, n), p) for n, p in plain), call)
 
 
@@ -125,13 +136,14 @@ def test_named_parameters_without_dedup_yields_every_path(nn: Any, cand: Any, pl
 
 
 @pytest.mark.clause("REG-ITER-PARAMS-NONE")
-@given(plan=WITH_NONE, recurse=st.booleans(), remove_duplicate=st.booleans())
+@given(plan=NONE_PARAMS, recurse=st.booleans(), remove_duplicate=st.booleans())
 def test_parameter_none_slots_are_skipped(nn: Any, cand: Any, plan: TreePlan, recurse: bool,
                                           remove_duplicate: bool) -> None:
     tree = build(plan, nn, cand)
     for node in tree.nodes:
-        got = tree.labelled(node.module.named_parameters(recurse=recurse, remove_duplicate=remove_duplicate))
-        call = f"{node.label}.named_parameters(recurse={recurse}, remove_duplicate={remove_duplicate})"
+        dedup = dedup_option(cand, remove_duplicate)
+        got = tree.labelled(node.module.named_parameters(recurse=recurse, **dedup))
+        call = f"{node.label}.named_parameters(recurse={recurse}, {_keywords(dedup)})"
         assert all(label != "None" for _, label in got), f"{call} yielded a None slot: {got}"
         objs = tree.labels_of(node.module.parameters(recurse=recurse))
         assert "None" not in objs, f"{node.label}.parameters(recurse={recurse}) yielded a None slot: {objs}"
@@ -209,13 +221,14 @@ def test_named_buffers_without_dedup_yields_every_path(nn: Any, cand: Any, plan:
 
 
 @pytest.mark.clause("REG-ITER-BUFFERS-NONE")
-@given(plan=WITH_NONE, recurse=st.booleans(), remove_duplicate=st.booleans())
+@given(plan=NONE_BUFFERS, recurse=st.booleans(), remove_duplicate=st.booleans())
 def test_buffer_none_slots_are_skipped(nn: Any, cand: Any, plan: TreePlan, recurse: bool,
                                        remove_duplicate: bool) -> None:
     tree = build(plan, nn, cand)
     for node in tree.nodes:
-        got = tree.labelled(node.module.named_buffers(recurse=recurse, remove_duplicate=remove_duplicate))
-        call = f"{node.label}.named_buffers(recurse={recurse}, remove_duplicate={remove_duplicate})"
+        dedup = dedup_option(cand, remove_duplicate)
+        got = tree.labelled(node.module.named_buffers(recurse=recurse, **dedup))
+        call = f"{node.label}.named_buffers(recurse={recurse}, {_keywords(dedup)})"
         assert all(label != "None" for _, label in got), f"{call} yielded a None slot: {got}"
         objs = tree.labels_of(node.module.buffers(recurse=recurse))
         assert "None" not in objs, f"{node.label}.buffers(recurse={recurse}) yielded a None slot: {objs}"
@@ -241,7 +254,7 @@ def test_buffers_yields_the_objects_of_named_buffers(nn: Any, cand: Any, plan: T
 
 
 @pytest.mark.clause("REG-ITER-CHILDREN")
-@given(plan=tree_plans(sharing=False, force_none=True))
+@given(plan=NONE_CHILDREN)
 def test_named_children_in_registration_order_without_none(nn: Any, cand: Any, plan: TreePlan) -> None:
     tree = build(plan, nn, cand)
     for node in tree.nodes:
@@ -250,7 +263,7 @@ def test_named_children_in_registration_order_without_none(nn: Any, cand: Any, p
 
 
 @pytest.mark.clause("REG-ITER-CHILDREN")
-@given(plan=tree_plans(sharing=False, force_none=True))
+@given(plan=NONE_CHILDREN)
 def test_children_in_registration_order_without_none(nn: Any, cand: Any, plan: TreePlan) -> None:
     tree = build(plan, nn, cand)
     for node in tree.nodes:
@@ -282,8 +295,7 @@ def test_named_modules_starts_with_self_under_prefix(nn: Any, cand: Any, plan: T
     tree = build(plan, nn, cand)
     for node in tree.nodes:
         kwargs: dict[str, Any] = {} if prefix == "" else {"prefix": prefix}
-        if remove_duplicate is not None:
-            kwargs["remove_duplicate"] = remove_duplicate
+        kwargs.update(dedup_option(cand, remove_duplicate))
         name, first = next(iter(node.module.named_modules(**kwargs)))
         call = f"{node.label}.named_modules({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
         assert first is node.module, f"{call} started with {tree.label(first)}, expected {node.label} itself"
@@ -291,7 +303,7 @@ def test_named_modules_starts_with_self_under_prefix(nn: Any, cand: Any, plan: T
 
 
 @pytest.mark.clause("REG-ITER-MODULES-ORDER")
-@given(plan=tree_plans(sharing=False, force_none=True))
+@given(plan=NONE_CHILDREN)
 def test_named_modules_order_is_preorder(nn: Any, cand: Any, plan: TreePlan) -> None:
     tree = build(plan, nn, cand)
     got = tree.labels_of(m for _, m in tree.root.module.named_modules())

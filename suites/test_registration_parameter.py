@@ -120,7 +120,7 @@ def test_parameter_shares_storage_with_its_source(nn: Any, cand: Any, data: Draw
         f"after p.fill_({fill + 0.5}) on p = Parameter(t), t holds {cand.to_numpy(t).tolist()}")
 
 
-@pytest.mark.clause("REG-PARAMETER-SHARES-DATA")
+@pytest.mark.clause("REG-PARAMETER-LEAF")
 @given(data=float_arrays(), requires_grad=st.booleans())
 def test_parameter_is_a_leaf(nn: Any, cand: Any, data: Drawn, requires_grad: bool) -> None:
     values, dtype = data

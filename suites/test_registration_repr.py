@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from suites.support.trees import BUFFER_KINDS, PARAM, Tree, TreePlan, build, expected_repr, tree_plans
+from suites.support.trees import BUFFER_KINDS, CHILD, PARAM, Tree, TreePlan, build, expected_repr, tree_plans
 
 # Plain instance attributes tests set; the digit-first ones are valid attributes that dir() leaves out.
 PLAIN_ATTRIBUTES = ("note", "cache_1", "_private", "Tag")
@@ -69,7 +69,7 @@ def test_repr_of_a_module_without_child_slots(nn: Any, cand: Any, plan: TreePlan
 
 
 @pytest.mark.clause("REG-REPR-CHILDREN")
-@given(plan=tree_plans(sharing=False, force_none=True))
+@given(plan=tree_plans(sharing=False, force_none={CHILD}))
 def test_repr_of_nested_children(nn: Any, cand: Any, plan: TreePlan) -> None:
     tree = build(plan, nn, cand)
     got, expected = repr(tree.root.module), expected_repr(tree.root)

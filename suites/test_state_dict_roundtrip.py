@@ -29,6 +29,11 @@ def scramble(cand: Any, tree: trees.Tree) -> None:
             node.module.extra_loaded.clear()
 
 
+def independent_copy(cand: Any, t: Any) -> Any:
+    """A new tensor with ``t``'s values and dtype, sharing no memory with it (made by the candidate)."""
+    return cand.tensor(cand.to_numpy(t).copy(), cand.dtype_name(t))
+
+
 def values_by_path(cand: Any, tree: trees.Tree) -> list[tuple[str, Any]]:
     out = []
     for path, node in trees.module_paths(tree.root):
@@ -67,7 +72,9 @@ def test_state_dict_loads_back(nn: Any, cand: Any, plan: Any, strict: bool) -> N
     root = cand.prepare(tree.root.module)
     expected = values_by_path(cand, tree)
     saved = root.state_dict()
-    copy: Any = OrderedDict((k, v.clone() if cand.is_tensor(v) else v) for k, v in saved.items())
+    copy: Any = OrderedDict(
+        (k, independent_copy(cand, v) if cand.is_tensor(v) else v) for k, v in saved.items()
+    )
     if hasattr(saved, "_metadata"):  # its absence is SD-META-*'s failure, not the round trip's
         copy._metadata = saved._metadata
     scramble(cand, tree)

@@ -85,7 +85,8 @@ def test_values_are_detached_plain_tensors(nn: Any, cand: Any, plan: Any, data: 
             p.requires_grad_(True)
     for key, value in cand.prepare(root).state_dict().items():
         assert not cand.requires_grad(value), f"state_dict()[{key!r}] requires grad\n{plan!r}"
-        assert not cand.has_grad_fn(value), f"state_dict()[{key!r}] has a grad_fn\n{plan!r}"
+        if "autograd" not in cand.lacks:  # without autograd there is no grad_fn to look at
+            assert not cand.has_grad_fn(value), f"state_dict()[{key!r}] has a grad_fn\n{plan!r}"
         assert not isinstance(value, nn.Parameter), (
             f"state_dict()[{key!r}] is a {type(value).__name__}, expected a plain tensor\n{plan!r}"
         )

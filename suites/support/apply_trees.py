@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from hypothesis import reject
 from hypothesis import strategies as st
 
 from adapters.base import Candidate
@@ -186,8 +187,12 @@ class Built:
     grads: list[Any]
 
 
-def build(cand: Candidate, plan: Plan, device: str = "cpu") -> Built:
-    """Make the planned tree with the candidate's ``nn`` (tensors on ``device``)."""
+def build(cand: Candidate, plan: Plan, device: str = "cpu", *, none_under_test: bool = False) -> Built:
+    """Make the planned tree with the candidate's ``nn`` (tensors on ``device``).
+
+    A candidate that refuses a None slot fails the clauses about None slots, which their tests judge
+    (``none_under_test``); in any other test the example is discarded, and the test judges its own clause
+    on the trees without None slots."""
     nn = cand.nn
     params = []
     grads = []
@@ -202,7 +207,9 @@ def build(cand: Candidate, plan: Plan, device: str = "cpu") -> Built:
     for entries in plan.nodes:
         m = nn.Module()
         for e in entries:
-            if e.kind == "param":
+            if e.ref is None and not none_under_test:
+                _register_incidental_none(m, e)
+            elif e.kind == "param":
                 m.register_parameter(e.name, None if e.ref is None else params[e.ref])
             elif e.kind == "child":
                 m.add_module(e.name, None if e.ref is None else modules[e.ref])
@@ -211,6 +218,18 @@ def build(cand: Candidate, plan: Plan, device: str = "cpu") -> Built:
                 m.register_buffer(e.name, value, persistent=e.kind == "buffer")
         modules.append(m)
     return Built(modules[-1], modules, params, buffers, grads)
+
+
+def _register_incidental_none(module: Any, e: Entry) -> None:
+    try:
+        if e.kind == "param":
+            module.register_parameter(e.name, None)
+        elif e.kind == "child":
+            module.add_module(e.name, None)
+        else:
+            module.register_buffer(e.name, None, persistent=e.kind == "buffer")
+    except Exception:  # any refusal: the None slot is not what this test is about
+        reject()
 
 
 def slots(cand: Candidate, module: Any, prefix: str = "") -> Iterator[tuple[str, str, Any]]:
@@ -271,8 +290,9 @@ def describe(cand: Candidate, t: Any, *, values: bool = True) -> dict[str, Any]:
         "shape": cand.shape(t),
         "parameter": isinstance(t, cand.nn.Parameter),
         "requires_grad": cand.requires_grad(t),
-        "leaf": cand.is_leaf(t),
     }
+    if "autograd" not in cand.lacks:
+        out["leaf"] = cand.is_leaf(t)
     if values and out["device"] != "meta":
         out["values"] = plain_values(cand, t).tolist()
     return out

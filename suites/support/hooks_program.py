@@ -324,8 +324,9 @@ def run_program(cand: Candidate, program: Program) -> list[Any]:
             x = cand.tensor(list(call.x), requires_grad=call.x_grad)
             args: tuple[Any, ...] = (x,) if call.y is None else (x, cand.tensor(list(call.y)))
             kwargs = {} if call.scale is None else {"scale": call.scale}
-            for m in modules:
-                cand.set_grad(m.w, None)
+            if "autograd" not in cand.lacks:  # fresh gradients for each call's backward
+                for m in modules:
+                    cand.set_grad(m.w, None)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 try:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import linecache
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +55,7 @@ def sd_plans(
     *,
     extra_state: bool = True,
     none_slots: bool = True,
-    force_none: bool = False,
+    force_none: bool | Collection[str] = False,
     sharing: bool = True,
     force_sharing: bool = False,
     buffer_grads: bool = False,

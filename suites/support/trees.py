@@ -19,11 +19,12 @@ complete module never reaches one that is still being built.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from hypothesis import reject
 from hypothesis import strategies as st
 
 from adapters.base import Candidate
@@ -75,6 +76,9 @@ class TreePlan:
     nodes: tuple[NodePlan, ...]  # a child always has a lower index than its parents; the root is last
     params: tuple[TensorPlan, ...]
     buffers: tuple[TensorPlan, ...]
+    # the kinds (PARAM, BUFFER, CHILD) whose None slots the test is about (``force_none``); None slots of
+    # other kinds are incidental
+    none_under_test: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:
         lines = ["TreePlan:"]
@@ -228,25 +232,26 @@ def extra_reprs() -> st.SearchStrategy[str]:
 @st.composite
 def tree_plans(draw: Callable[[st.SearchStrategy[Any]], Any], *, max_depth: int = 4, max_nodes: int = 9,
                sharing: bool = True, force_sharing: bool = False, none_slots: bool = True,
-               force_none: bool = False,
+               force_none: bool | Collection[str] = False,
                buffer_grads: bool = False, classes: Sequence[str] = CLASS_NAMES) -> TreePlan:
     """Plans of module trees.
 
     ``sharing`` lets a module, parameter or buffer be registered more than once (under two parents or
     two names); ``force_sharing`` adds root entries so that some module is registered twice on one
     parent, some module has two parents, and some parameter and some buffer are registered twice.
-    ``none_slots`` allows None parameters, buffers and children; ``force_none`` adds one of each to the
-    root at drawn positions. ``buffer_grads`` lets some float
-    buffers require grad. ``classes`` are the module class names to use ("Module" is nn.Module).
+    ``none_slots`` allows None parameters, buffers and children; ``force_none`` adds one of each (or of
+    the kinds it names) to the root at drawn positions, and marks their None slots as under test.
+    ``buffer_grads`` lets some float buffers require grad. ``classes`` are the module class names to use
+    ("Module" is nn.Module).
     """
     drafter = _Drafter(draw, max_depth=max_depth, max_nodes=max_nodes, sharing=sharing or force_sharing,
-                       none_slots=none_slots or force_none, buffer_grads=buffer_grads, classes=classes)
+                       none_slots=none_slots or bool(force_none), buffer_grads=buffer_grads, classes=classes)
     drafter.node(0)
     extra = drafter.force_sharing() if force_sharing else []
-    if force_none:
-        extra += [EntryPlan(PARAM, "", None), EntryPlan(BUFFER, "", None), EntryPlan(CHILD, "", None)]
+    forced = frozenset((PARAM, BUFFER, CHILD) if force_none is True else force_none or ())
+    extra += [EntryPlan(kind, "", None) for kind in (PARAM, BUFFER, CHILD) if kind in forced]
     drafter.add_to_root(extra)
-    return TreePlan(tuple(drafter.nodes), tuple(drafter.params), tuple(drafter.buffers))
+    return TreePlan(tuple(drafter.nodes), tuple(drafter.params), tuple(drafter.buffers), forced)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -333,7 +338,10 @@ def build(plan: TreePlan, nn: Any, cand: Candidate) -> Tree:
         node = Node(f"m{i}", module, np_.cls, np_.extra_repr)
         labels[id(module)] = node.label
         for e in np_.entries:
-            if e.kind == CHILD:
+            if e.ref is None and _slot_kind(e.kind) not in plan.none_under_test:
+                _register_incidental_none(module, e)
+                node.entries.append((e.name, e.kind, None))
+            elif e.kind == CHILD:
                 child = None if e.ref is None else nodes[e.ref]
                 module.add_module(e.name, None if child is None else child.module)
                 node.entries.append((e.name, CHILD, child))
@@ -349,8 +357,35 @@ def build(plan: TreePlan, nn: Any, cand: Candidate) -> Tree:
     return Tree(nodes[-1], nodes, params, buffers, labels)
 
 
+def _slot_kind(kind: str) -> str:
+    return BUFFER if kind == NP_BUFFER else kind
+
+
+def _register_incidental_none(module: Any, e: EntryPlan) -> None:
+    """Register a None slot the tree drew by chance. A candidate that refuses None slots fails the
+    clauses about them (tests drawn with ``force_none``); here the example is discarded instead, so the
+    test still judges its own clause on the trees without such slots."""
+    try:
+        if e.kind == CHILD:
+            module.add_module(e.name, None)
+        elif e.kind == PARAM:
+            module.register_parameter(e.name, None)
+        else:
+            module.register_buffer(e.name, None, persistent=e.kind == BUFFER)
+    except Exception:  # any refusal: the slot is not what this test is about
+        reject()
+
+
 # --------------------------------------------------------------------------------------------------
 # the spec, restated on the model
+
+
+def dedup_option(cand: Candidate, remove_duplicate: bool | None) -> dict[str, bool]:
+    """The ``remove_duplicate`` keyword to pass, or none where the candidate lacks the option (a test
+    that only varies it, without checking it, then calls with the default)."""
+    if remove_duplicate is None or "remove_duplicate" in cand.lacks:
+        return {}
+    return {"remove_duplicate": remove_duplicate}
 
 
 def join(prefix: str, name: str) -> str:
