@@ -7,10 +7,11 @@ sharing, order and keys, and checks one clause against a plain Python expectatio
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from suites.support.containers_cases import (
@@ -22,6 +23,7 @@ from suites.support.containers_cases import (
     store_dict,
     store_list,
 )
+from suites.support.containers_ops import op_clauses
 
 sizes = st.integers(0, 5)
 
@@ -360,15 +362,79 @@ def _dict_outcome(target: Any, op: str, key: str, value: Any) -> tuple[str, Any]
     return ("returns", result if isinstance(result, bool | str) or result is None else id(result))
 
 
-@per_class(
-    ModuleDict=(
+DICT_CLAUSES = {
+    "ModuleDict": (
         "CONT-MD-SETITEM",
         "CONT-MD-DELITEM-POP",
         "CONT-MD-CONTAINS-LEN-ITER",
         "CONT-MD-CLEAR",
         "CONT-MD-VIEWS",
     ),
-    ParameterDict="CONT-PD-DICT-METHODS",
+    "ParameterDict": ("CONT-PD-DICT-METHODS",),
+}
+# the operation of containers_ops.OP_CLAUSES that each dict call is: what a departure at it blames
+DICT_OP_NAMES = {
+    "set": "setitem",
+    "set_none": "setitem",
+    "del": "delitem",
+    "pop": "pop",
+    "contains": "contains",
+    "clear": "clear",
+    "get": "dict-method",
+    "setdefault": "dict-method",
+    "popitem": "dict-method",
+}
+
+
+def _dict_departure(
+    kind: str, container: Any, model: dict[str, Any], every_name: bool = True
+) -> tuple[tuple[str, ...], str] | None:
+    """The first observation in which ``container`` departs from its plain dict ``model`` (an exception
+    counts as a departure): the containers_ops name of the observation (none for the registration, which
+    the edits themselves state) and what differs; None when they agree. ``every_name`` False: the
+    candidate lacks ``remove_duplicate``, so a shared parameter is expected once, under its first key."""
+
+    def ids(values: Iterable[Any]) -> list[int | None]:
+        return [None if v is None else id(v) for v in values]
+
+    def registered(target: Any) -> list[tuple[str, int]]:
+        if kind == "ParameterDict":
+            options = {} if not every_name else {"remove_duplicate": False}
+            return [(k, id(p)) for k, p in target.named_parameters(**options)]
+        return [(k, id(m)) for k, m in target.named_children()]
+
+    expected: list[tuple[str, int]] = []
+    for k, v in model.items():  # named_children yields a shared module once, under its first key
+        if v is not None and (
+            (kind == "ParameterDict" and every_name) or all(id(v) != i for _, i in expected)
+        ):
+            expected.append((k, id(v)))
+    observations: list[tuple[tuple[str, ...], str, Callable[[], Any], Any]] = [
+        (("keys()",), "keys()", lambda: list(container.keys()), list(model)),
+        (("iter",), "iteration", lambda: list(container), list(model)),
+        (("len",), "len", lambda: len(container), len(model)),
+        (("items()",), "values() ids", lambda: ids(container.values()), ids(model.values())),
+        (("contains",), f"{KEYS} in it", lambda: [k in container for k in KEYS], [k in model for k in KEYS]),
+        ((), "registered", lambda: registered(container), expected),
+    ]
+    for ops, what, observe, want in observations:
+        try:
+            got = observe()
+        except Exception as exc:  # a failing observation is a departure too
+            got = f"raises {type(exc).__name__}: {exc}"
+        if got != want:
+            return ops, f"{what} {got!r}, a plain dict {want!r}"
+    return None
+
+
+@per_class(**DICT_CLAUSES)
+# failure_context only keeps the latest failing example's details: being function-scoped is fine
+@settings(
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ]
 )
 @given(
     data=st.data(),
@@ -380,19 +446,34 @@ def _dict_outcome(target: Any, op: str, key: str, value: Any) -> tuple[str, Any]
 def test_dict_containers_follow_a_plain_dict(
     nn: Any,
     cand: Any,
+    failure_context: Any,
     kind: str,
     data: st.DataObject,
     start: list[str],
     ops: list[tuple[str, str, int]],
 ) -> None:
     """Edits of a ModuleDict / ParameterDict (values shared between keys, fresh values, None module entries)
-    against an ordered dict: the outcome of each call, then keys, len, values, membership and registration."""
+    against an ordered dict: the outcome of each call, then keys, len, values, membership and registration.
+    A departure blames the clauses of the call it shows after, with those of the observation it shows in
+    (a departure of the container as made, before any call, those of the observation only)."""
     is_md = kind == "ModuleDict"
     # index 3 of the pool is a new value each time, never one already stored
     pool = [nn.Module() if is_md else nn.Parameter(cand.tensor([float(i)])) for i in range(4)]
     model: dict[str, Any] = {k: pool[i % 3] for i, k in enumerate(start)}
     container = getattr(nn, kind)(list(model.items()))
     done: list[str] = []
+    every_name = "remove_duplicate" not in cand.lacks
+
+    def check(departure: tuple[tuple[str, ...], str] | None, *calls: str) -> None:
+        if departure is None:
+            return
+        named = op_clauses(kind, *(DICT_OP_NAMES[c] for c in calls), *departure[0])
+        clauses = [c for c in DICT_CLAUSES[kind] if c in named] or list(DICT_CLAUSES[kind])
+        where = f"{kind}({start}) after {', '.join(done) or 'nothing'}: {departure[1]}"
+        failure_context.record(clauses=clauses, where=where, program=[f"{kind}({start})", *done])
+        raise AssertionError(f"clauses: {', '.join(clauses)}\n{where}")
+
+    check(_dict_departure(kind, container, model, every_name))
     # every program ends by visiting each key with setdefault (a fresh value) and pop
     tail = [(op, key, 3) for key in KEYS[:4] for op in ("setdefault", "pop")]
     for op, key, which in ops + tail:
@@ -406,26 +487,13 @@ def test_dict_containers_follow_a_plain_dict(
         if op in ("pop", "del") and not is_md and key not in model:
             op = "contains"  # a missing key gives AttributeError, not KeyError, in torch: not required
         done.append(f"{op}({key!r})")
-        got, want = _dict_outcome(container, op, key, value), _dict_outcome(model, op, key, value)
-        what = f"{kind}({start}) after {', '.join(done)}"
-        assert got == want, f"{what}: the call gave {got}, a plain dict gives {want}"
-        assert list(container.keys()) == list(model), f"{what}: keys {list(container.keys())}, {list(model)}"
-        assert list(container) == list(model), f"{what}: iteration gives {list(container)}"
-        assert len(container) == len(model), f"{what}: len {len(container)}, expected {len(model)}"
-        values = [id(v) if v is not None else None for v in container.values()]
-        assert values == [id(v) if v is not None else None for v in model.values()], f"{what}: values()"
-        for probe in KEYS:
-            assert (probe in container) == (probe in model), f"{what}: {probe!r} in {kind} is wrong"
-        if is_md:
-            registered = [(k, id(m)) for k, m in container.named_children()]
-            expected = []
-            for k, m in model.items():  # named_children yields a shared module once, under its first key
-                if m is not None and all(id(m) != i for _, i in expected):
-                    expected.append((k, id(m)))
-        else:
-            registered = [(k, id(p)) for k, p in container.named_parameters(remove_duplicate=False)]
-            expected = [(k, id(p)) for k, p in model.items()]
-        assert registered == expected, f"{what}: registered {registered}, expected {expected}"
+        try:
+            got = _dict_outcome(container, op, key, value)
+        except Exception as exc:  # an exception the plain dict does not raise is a departure
+            got = ("raises", type(exc).__name__)
+        want = _dict_outcome(model, op, key, value)
+        check(None if got == want else ((), f"the call gave {got}, a plain dict gives {want}"), op)
+        check(_dict_departure(kind, container, model, every_name), op)
 
 
 @per_class(ModuleList="CONT-ML-EXTEND", ParameterList="CONT-PL-APPEND-EXTEND")

@@ -6,7 +6,11 @@ out-of-range and non-integer indices, slices, duplicates, modules shared between
 every step compares the container's contents, keys, types and registered children and parameters on
 both sides. ModuleList and ModuleDict are also held against a plain list / dict model of the same edits.
 The test runs once per container class, each run naming that class's clauses only, so that one class's
-departure gives no verdict on another's.
+departure gives no verdict on another's. Within a class, a departure blames the clauses of the operation
+it shows at (``containers_ops.OP_CLAUSES``): a step's own, or, for an observation after the step, those
+of the last operation that touched the observed container plus the observation's own (len, iteration,
+keys(), ...). Every container is observed after each step that names it, so the last such operation is
+the only one since its observations last agreed.
 """
 
 from __future__ import annotations
@@ -34,9 +38,12 @@ from suites.support.containers_ops import (
     CLAUSES,
     DICT_KEYS,
     KINDS,
+    OP_CLAUSES,
     class_of,
     dict_model_outcome,
     list_model_outcome,
+    merge_clauses,
+    op_clauses,
     queries,
 )
 from suites.support.differential import Lockstep, Step
@@ -57,9 +64,16 @@ def slice_source(s: slice) -> str:
     return ":".join("" if part is None else str(part) for part in (s.start, s.stop, s.step))
 
 
-def build_machine(candidate: Candidate, oracle: Candidate, failure_context: object, focus: str) -> type:
+def build_machine(candidate: Candidate, oracle: Candidate, failure_context: Any, focus: str) -> type:
     """The state machine for programs that make and edit containers of class ``focus`` (one of KINDS)."""
     with_state_dict = "state_dict" not in candidate.lacks
+    # every name a child is held under needs named_modules(remove_duplicate=False); without the option the
+    # names are read from named_children(), which lists a shared child once
+    names_of = (
+        "child_names({})"
+        if "remove_duplicate" not in candidate.lacks
+        else "[n for n, _ in {}.named_children()]"
+    )
 
     def making(container_kind: str) -> Any:
         """Precondition of a rule that makes a container of ``container_kind``."""
@@ -75,17 +89,30 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
             self.tensors: list[str] = []
             self.kind: dict[str, str] = {}
             self.models: dict[str, Any] = {}  # ModuleList -> list of tokens, ModuleDict -> dict
+            # container variable -> the clauses of the last step that named it (see the module docstring)
+            self.blame: dict[str, tuple[str, ...]] = {}
 
         # --- objects ---------------------------------------------------------------------------
 
-        def _create(self, prefix: str, source: str, clauses: tuple[str, ...] = ()) -> tuple[str, Any]:
+        def _run_step(self, step: Step, clauses: tuple[str, ...]) -> Any:
+            """Run a step blaming ``clauses``; they become the blame of every container it names."""
+            outcome = self.run.step(step, clauses)
+            for var in VARIABLE.findall(step.source):
+                self.blame[var] = clauses
+            return outcome
+
+        def _create(
+            self, prefix: str, source: str, clauses: tuple[str, ...] = CLAUSES[focus]
+        ) -> tuple[str, Any]:
+            """A new tracked object; the leaves, parameters and tensors exercise no container clause, so a
+            departure making them blames all of the class's."""
             var = f"{prefix}{next(self.counter)}"
-            outcome = self.run.step(Step("create", f"{var} = track({var!r}, {source})"), clauses)
+            outcome = self._run_step(Step("create", f"{var} = track({var!r}, {source})"), clauses)
             return var, outcome
 
         @initialize(data=st.data(), leaves=st.integers(2, 4))
         def make_leaves(self, data: st.DataObject, leaves: int) -> None:
-            self.run.step(Step("create", "import collections"), ())
+            self._run_step(Step("create", "import collections"), CLAUSES[focus])
             for _ in range(leaves):
                 self.leaves.append(self._create("m", "Node()")[0])
             for values in ([1.0, 2.0], [3.0]):
@@ -121,8 +148,13 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
 
         # --- making containers -----------------------------------------------------------------
 
-        def _register(self, kind: str, source: str, model: Any) -> None:
-            var, outcome = self._create("c", source, CLAUSES[kind])
+        def _value_ops(self, *values: str) -> tuple[str, ...]:
+            """The operations storing ``values`` in a parameter container: "tensor" for a tensor or a
+            Parameter (wrapped, or kept as it is), "non-tensor" for anything else."""
+            return tuple("tensor" if v in self.params or v in self.tensors else "non-tensor" for v in values)
+
+        def _register(self, kind: str, source: str, model: Any, clauses: tuple[str, ...]) -> None:
+            var, outcome = self._create("c", source, clauses)
             if outcome == ("returns", None):
                 self.kind[var] = kind
                 if model is not None:
@@ -150,7 +182,8 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
                 )
                 source = f"nn.Sequential({mapping})"
             # a numbered Sequential's contents follow a plain list (named ones rename on deletion)
-            self._register("Sequential", source, list(mods) if how == "positional" else None)
+            model = list(mods) if how == "positional" else None
+            self._register("Sequential", source, model, op_clauses("Sequential", f"new-{how}"))
 
         @making("ModuleList")
         @rule(data=st.data(), how=st.sampled_from(["list", "tuple", "none", "empty", "generator"]))
@@ -164,7 +197,8 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
                 "empty": "nn.ModuleList()",
                 "generator": f"nn.ModuleList(x for x in [{body}])",
             }[how]
-            self._register("ModuleList", source, [] if how in ("none", "empty") else list(mods))
+            model = [] if how in ("none", "empty") else list(mods)
+            self._register("ModuleList", source, model, op_clauses("ModuleList", "new"))
 
         def _pairs(self, data: st.DataObject, kind: str, keys: tuple[Any, ...]) -> list[tuple[Any, str]]:
             count = data.draw(st.integers(0, 4), label="entries")
@@ -189,19 +223,24 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
             model: dict[str, str] = {}
             for key, value in pairs:
                 model[key] = value
-            self._register("ModuleDict", f"nn.ModuleDict({self._mapping_source(pairs, how)})", model)
+            source = f"nn.ModuleDict({self._mapping_source(pairs, how)})"
+            self._register("ModuleDict", source, model, op_clauses("ModuleDict", "new", "update"))
 
         @making("ParameterList")
         @rule(data=st.data())
         def new_parameter_list(self, data: st.DataObject) -> None:
             values = [self._value(data, "ParameterList") for _ in range(data.draw(st.integers(0, 4)))]
-            self._register("ParameterList", f"nn.ParameterList([{', '.join(values)}])", None)
+            clauses = op_clauses("ParameterList", "new", *self._value_ops(*values))
+            self._register("ParameterList", f"nn.ParameterList([{', '.join(values)}])", None, clauses)
 
         @making("ParameterDict")
         @rule(data=st.data(), how=st.sampled_from(["dict", "ordereddict", "pairs", "list_pairs"]))
         def new_parameter_dict(self, data: st.DataObject, how: str) -> None:
             pairs = self._pairs(data, "ParameterDict", DICT_KEYS)
-            self._register("ParameterDict", f"nn.ParameterDict({self._mapping_source(pairs, how)})", None)
+            ops = ("new", "update-plain-dict" if how == "dict" else "update")  # a dict: sorted keys
+            clauses = op_clauses("ParameterDict", *ops, *self._value_ops(*(v for _, v in pairs)))
+            source = f"nn.ParameterDict({self._mapping_source(pairs, how)})"
+            self._register("ParameterDict", source, None, clauses)
 
         # --- editing ---------------------------------------------------------------------------
 
@@ -221,13 +260,35 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
         def _index_source(index: Any) -> str:
             return slice_source(index) if isinstance(index, slice) else repr(index)
 
-        def _step(self, var: str, source: str, expression: bool = False) -> Any:
-            return self.run.step(
-                Step(self.kind[var], source, is_expression=expression), CLAUSES[self.kind[var]]
-            )
+        def _step(self, var: str, source: str, ops: tuple[str, ...], expression: bool = False) -> Any:
+            """Run an operation on container ``var``; a departure blames the clauses of ``ops``."""
+            clauses = op_clauses(self.kind[var], *ops)
+            return self._run_step(Step(self.kind[var], source, is_expression=expression), clauses)
+
+        def _in_range(self, var: str, index: Any) -> bool:
+            """Whether ``index`` is an int in [-len, len) of ``var`` (read from the oracle's side)."""
+            size = self.run.oracle_side.query(f"len({var})")
+            return isinstance(index, int) and isinstance(size, int) and -size <= index < size
+
+        def _lookup(self, var: str, index: Any) -> tuple[str, str]:
+            """The source reading ``var[index]`` as plain data, and the operation that reading is."""
+            source = f"{var}[{self._index_source(index)}]"
+            if isinstance(index, slice):
+                return f"[{class_of(source)}, [tok(x) for x in {source}], {names_of.format(source)}]", "slice"
+            return source, "index" if self._in_range(var, index) else "index-error"
+
+        def _with_lookup(self, var: str, index: Any, *ops: str) -> tuple[str, ...]:
+            """``ops`` of an edit at ``index`` (or slice), with the lookup ``var[index]`` when the candidate's
+            already departs from the oracle's there: otherwise a departure of the edit is the edit's own."""
+            probe = f"outcome(lambda: {self._lookup(var, index)[0]})"
+            if self.run.cand_side.query(probe) != self.run.oracle_side.query(probe):
+                return (*ops, self._lookup(var, index)[1])
+            return ops
 
         def _check_model(self, var: str, op: str, args: tuple[Any, ...], outcome: Any) -> None:
-            """Apply the same edit to the plain list/dict model; the candidate must agree with it."""
+            """Apply the same edit to the plain list/dict model; the candidate must agree with it. A
+            departure blames what the edit's step blamed, and for the contents also the iteration's
+            clauses."""
             if var not in self.models:
                 return
             model = self.models[var]
@@ -239,17 +300,17 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
                 expected = ("returns", var)
             if op in ("setitem", "delitem", "insert", "update", "clear") and expected[0] == "returns":
                 expected = ("returns", None)
-            if outcome[0] != expected[0] or (expected[0] == "raises" and outcome[1] != expected[1]):
+            step_clauses = self.blame[var]
+            if (
+                outcome[0] != expected[0]
+                or (expected[0] == "raises" and outcome[1] != expected[1])
+                or (op in ("getitem", "pop", "contains") and outcome != expected)
+            ):
                 self._fail_model(
                     var,
                     f"{op}{args!r}: the container gave {outcome}, a plain "
                     f"{type(model).__name__} gives {expected}",
-                )
-            if op in ("getitem", "pop", "contains") and outcome != expected:
-                self._fail_model(
-                    var,
-                    f"{op}{args!r}: the container gave {outcome}, a plain "
-                    f"{type(model).__name__} gives {expected}",
+                    step_clauses,
                 )
             contents = list(model) if isinstance(model, list) else list(model.items())
             query = (
@@ -262,17 +323,22 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
                 contents = [list(p) for p in contents]
                 got = [list(p) for p in got] if isinstance(got, list) else got
             if got != contents:
+                kind = self.kind[var]
+                iteration = OP_CLAUSES[kind].get("elements" if isinstance(model, list) else "items()", ())
                 self._fail_model(
-                    var, f"after {op}{args!r} the container holds {got}, the plain model {contents}"
+                    var,
+                    f"after {op}{args!r} the container holds {got}, the plain model {contents}",
+                    merge_clauses(kind, step_clauses, iteration),
                 )
 
-        def _fail_model(self, var: str, message: str) -> None:
-            program = "\n".join(f"  {s.source}" for s, _ in self.run.log)
-            raise AssertionError(
-                f"clauses: {', '.join(CLAUSES[self.kind[var]])}\n{self.kind[var]} {var} departs from a plain "
-                f"Python {'list' if isinstance(self.models[var], list) else 'dict'}: {message}\n"
-                f"program:\n{program}"
-            )
+        def _fail_model(self, var: str, message: str, clauses: tuple[str, ...]) -> None:
+            model = "list" if isinstance(self.models[var], list) else "dict"
+            where = f"{self.kind[var]} {var} departs from a plain Python {model}: {message}"
+            program = [s.source for s, _ in self.run.log]
+            if failure_context is not None:
+                failure_context.record(clauses=list(clauses), where=where, program=program)
+            listing = "\n".join(f"  {line}" for line in program)
+            raise AssertionError(f"clauses: {', '.join(clauses)}\n{where}\nprogram:\n{listing}")
 
         @rule(data=st.data())
         def get_item(self, data: st.DataObject) -> None:
@@ -280,10 +346,8 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
             if var is None:
                 return
             index = self._index(data, allow_slice=True)
-            source = f"{var}[{self._index_source(index)}]"
-            if isinstance(index, slice):
-                source = f"[{class_of(source)}, [tok(x) for x in {source}], child_names({source})]"
-            outcome = self._step(var, source, expression=True)
+            source, lookup = self._lookup(var, index)
+            outcome = self._step(var, source, (lookup,), expression=True)
             if not isinstance(index, slice):
                 self._check_model(var, "getitem", (index,), outcome)
 
@@ -292,8 +356,8 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
             var = self._container(data, "Sequential", "ModuleList", "ParameterList")
             if var is None:
                 return
-            source = f"{var}[{slice_source(part)}]"
-            self._step(var, f"[{class_of(source)}, [tok(x) for x in {source}], child_names({source})]", True)
+            source, lookup = self._lookup(var, part)
+            self._step(var, source, (lookup,), expression=True)
 
         @rule(data=st.data())
         def set_item(self, data: st.DataObject) -> None:
@@ -304,7 +368,13 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
             value = self._value(data, self.kind[var])
             if value == "None":
                 value = self.leaves[0]  # a None element is a quirk (CONT-SEQ-SETITEM-NONE)
-            outcome = self._step(var, f"{var}[{index!r}] = {value}")
+            if self._in_range(var, index):
+                ops = self._with_lookup(var, index, "setitem", *self._value_ops(value))
+            elif value in self.leaves or self.kind[var] == "ParameterList":  # any value fits a list
+                ops = ("index-error",)
+            else:  # which of a bad index and a bad value is reported first is not stated
+                ops = ("index-error", "setitem")
+            outcome = self._step(var, f"{var}[{index!r}] = {value}", ops)
             if value in self.leaves:
                 self._check_model(var, "setitem", (index, value), outcome)
 
@@ -314,7 +384,8 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
             if var is None:
                 return
             index = self._index(data, allow_slice=True)
-            outcome = self._step(var, f"del {var}[{self._index_source(index)}]")
+            ops = self._with_lookup(var, index, "delitem")
+            outcome = self._step(var, f"del {var}[{self._index_source(index)}]", ops)
             self._check_model(var, "delitem", (index,), outcome)
 
         @rule(data=st.data())
@@ -326,9 +397,13 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
             source = f"{var}.pop({index!r})"  # a slice as slice(...): call arguments take no a:b syntax
             if isinstance(index, slice):
                 source = f"[tok(x) for x in {source}]"
-            outcome = self._step(var, source, expression=True)
+            # pop returns what var[index] returns, then deletes it as del does
+            outcome = self._step(var, source, self._with_lookup(var, index, "pop"), expression=True)
             if not isinstance(index, slice):
                 self._check_model(var, "pop", (index,), outcome)
+            else:  # the model follows: popping a slice deletes it as del does (CONT-SEQ-POP)
+                deleted = ("returns", None) if outcome[0] == "returns" else outcome
+                self._check_model(var, "delitem", (index,), deleted)
 
         @rule(data=st.data())
         def append(self, data: st.DataObject) -> None:
@@ -338,7 +413,7 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
             value = self._value(data, self.kind[var])
             if value == "None" and self.kind[var] != "ParameterList":
                 value = self.leaves[-1]
-            outcome = self._step(var, f"{var}.append({value})", expression=True)
+            outcome = self._step(var, f"{var}.append({value})", ("append", *self._value_ops(value)), True)
             if value in self.leaves:
                 self._check_model(var, "append", (value,), outcome)
 
@@ -352,10 +427,11 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
                 values = [v for v in values if v in self.leaves]
             if how == "iadd" and self.kind[var] == "Sequential":
                 return
+            ops = ("extend", *self._value_ops(*values))
             if how == "extend":
-                outcome = self._step(var, f"{var}.extend([{', '.join(values)}])", expression=True)
+                outcome = self._step(var, f"{var}.extend([{', '.join(values)}])", ops, expression=True)
             else:
-                outcome = self._step(var, f"{var} += [{', '.join(values)}]")
+                outcome = self._step(var, f"{var} += [{', '.join(values)}]", ops)
                 outcome = ("returns", var) if outcome == ("returns", None) else outcome
             self._check_model(var, "extend", (values,), outcome)
 
@@ -376,7 +452,7 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
                 if self.kind[var] == "Sequential"
                 else data.draw(st.sampled_from(self.leaves), label="value")
             )
-            outcome = self._step(var, f"{var}.insert({index}, {value})", expression=True)
+            outcome = self._step(var, f"{var}.insert({index}, {value})", ("insert",), expression=True)
             if value in self.leaves and -size <= index <= size:
                 if self.kind[var] == "Sequential":
                     outcome = ("returns", None) if outcome == ("returns", var) else outcome
@@ -393,6 +469,14 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
             other = self._container(data, "Sequential", "ModuleList") or var
             if kind == "ModuleList" and op != "add":
                 return
+            # a positive int repeats, any other factor is an error; True is both an int and a bool
+            repeat = {
+                "0": ("mul-error",),
+                "-1": ("mul-error",),
+                "2.0": ("mul-error",),
+                "True": ("mul", "mul-error"),
+            }
+            ops = {"add": ("add",), "iadd": ("iadd",)}.get(op) or repeat.get(factor, ("mul",))
             if op in ("iadd", "imul"):
                 if op == "iadd" and other == var:
                     return  # seq += seq changes the dict during iteration (a torch error, not required)
@@ -403,13 +487,13 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
                     return  # CONT-SEQ-IMUL-NAMED is a quirk
                 operand = other if op == "iadd" else factor
                 symbol = "+=" if op == "iadd" else "*="
-                self._step(var, f"{var} {symbol} {operand}")
+                self._step(var, f"{var} {symbol} {operand}", ops)
                 self.models.pop(var, None)  # the list model does not follow these
                 return
             source = {"add": f"{var} + {other}", "mul": f"{var} * {factor}", "rmul": f"{factor} * {var}"}[op]
             if kind == "ModuleList" and data.draw(st.booleans(), label="list operand"):
                 source = f"{var} + [{', '.join(self._modules(data, 'modules'))}]"
-            self._register(kind, source, None)
+            self._register(kind, source, None, op_clauses(kind, *ops))
 
         @rule(data=st.data())
         def contains(self, data: st.DataObject) -> None:
@@ -421,7 +505,7 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
                 return
             if self.kind[var] == "ModuleList" and probe.startswith("'"):
                 probe = self.leaves[0]
-            outcome = self._step(var, f"{probe} in {var}", expression=True)
+            outcome = self._step(var, f"{probe} in {var}", ("contains",), expression=True)
             self._check_model(
                 var, "contains", (probe.strip("'"),) if probe.startswith("'") else (probe,), outcome
             )
@@ -437,7 +521,7 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
             keys = DICT_KEYS + (BAD_MODULE_KEYS if kind == "ModuleDict" else ())
             key = data.draw(st.sampled_from(keys), label="key")
             value = self._value(data, kind)
-            outcome = self._step(var, f"{var}[{key!r}] = {value}")
+            outcome = self._step(var, f"{var}[{key!r}] = {value}", ("setitem", *self._value_ops(value)))
             if key in BAD_MODULE_KEYS:
                 assert outcome[0] == "raises", f"ModuleDict {var}[{key!r}] = {value} must fail, got {outcome}"
             elif value in self.leaves or value == "None":
@@ -451,6 +535,8 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
             keys = list(self.run.oracle_side.query(f"list({var}.keys())"))
             if self.kind[var] == "ModuleDict":
                 keys += list(DICT_KEYS)  # missing keys: KeyError
+            elif op == "getitem":
+                keys.append(1)  # not a str: TypeError (CONT-PD-KEY-TYPE)
             if not keys:
                 return
             key = data.draw(st.sampled_from(keys), label="key")
@@ -459,7 +545,7 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
                 "delitem": f"{var}.__delitem__({key!r})",
                 "pop": f"{var}.pop({key!r})",
             }[op]
-            outcome = self._step(var, source, expression=True)
+            outcome = self._step(var, source, (op,) if isinstance(key, str) else ("key-type",), True)
             self._check_model(var, op, (key,), outcome)
 
         @rule(
@@ -480,10 +566,18 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
             operator = data.draw(
                 st.sampled_from(["update", "ior"] if kind == "ParameterDict" else ["update"])
             )
+            # the order rule of the argument's kind (a ParameterDict sorts a plain dict's keys), the
+            # argument's constructor, |= itself, and the wrapping of what is stored
+            ops = (
+                "update-plain-dict" if how == "dict" else "update",
+                *(("new",) if how == "same_kind" else ()),
+                *(("or",) if operator == "ior" else ()),
+                *self._value_ops(*(v for _, v in pairs)),
+            )
             if operator == "update":
-                outcome = self._step(var, f"{var}.update({source})", expression=True)
+                outcome = self._step(var, f"{var}.update({source})", ops, expression=True)
             else:
-                outcome = self._step(var, f"{var} |= {source}")
+                outcome = self._step(var, f"{var} |= {source}", ops)
             ordered = pairs
             if how == "dict":
                 ordered = list(dict(pairs).items())
@@ -495,7 +589,7 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
         def dict_update_bad(self, data: st.DataObject, bad: str) -> None:
             var = self._container(data, "ModuleDict", "ParameterDict")
             if var is not None:
-                self._step(var, f"{var}.update({bad})", expression=True)
+                self._step(var, f"{var}.update({bad})", ("update-error",), expression=True)
 
         @rule(data=st.data(), op=st.sampled_from(["clear", "popitem", "copy", "setdefault", "get", "or"]))
         def dict_methods(self, data: st.DataObject, op: str) -> None:
@@ -504,7 +598,7 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
                 return
             kind = self.kind[var]
             if op == "clear":
-                outcome = self._step(var, f"{var}.clear()", expression=True)
+                outcome = self._step(var, f"{var}.clear()", ("clear",), expression=True)
                 self._check_model(var, "clear", (), outcome)
                 return
             if kind == "ModuleDict":
@@ -518,13 +612,22 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
                 "get": f"{var}.get({key!r}, 'default')",
                 "or": f"[(k, tok(v)) for k, v in ({var} | nn.ParameterDict([({key!r}, {value})])).items()]",
             }[op]
-            self._step(var, source, expression=True)
+            ops = {
+                "setdefault": ("dict-method", *self._value_ops(value)),
+                "or": ("or", "new", *self._value_ops(value)),  # the right operand is a new ParameterDict
+            }.get(op, ("dict-method",))
+            self._step(var, source, ops, expression=True)
 
         # --- observation -----------------------------------------------------------------------
 
         def _observe(self, var: str) -> None:
-            for q in queries(var, self.kind[var], with_state_dict):
-                self.run.compare(f"{var}.{q.key}", q.expression, CLAUSES[self.kind[var]])
+            """Compare everything observable about ``var``. A departure blames the last operation that
+            named it (the only one since its observations last agreed) and the observation's own clauses."""
+            kind = self.kind[var]
+            last = self.blame.get(var, CLAUSES[kind])
+            for q in queries(var, kind, with_state_dict, names_of):
+                clauses = merge_clauses(kind, last, OP_CLAUSES[kind].get(q.key, ()))
+                self.run.compare(f"{var}.{q.key}", q.expression, clauses)
 
         @invariant()
         def touched_containers_agree(self) -> None:

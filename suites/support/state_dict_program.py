@@ -3,17 +3,51 @@
 
 The first statement defines the helpers below (a module class with extra state, and views that turn
 state dicts, load results and trees into plain data); so a shrunk program is a standalone reproducer.
+
+Each statement and query of an operation comes with the clauses a departure there can come from
+(``save_clauses``, ``load_clauses``): those of the part of state_dict or load_state_dict it exercises,
+narrowed by what the tree and the operation hold (a save without a prefix cannot show a prefix bug, a
+load without missing keys cannot show SD-LOAD-NONSTRICT-REPORTS in the tree, ...). Building the tree
+and the dict to load exercise no state_dict clause: a departure there blames them all (``CLAUSES``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from adapters.base import Candidate
 from suites.support import trees
 from suites.support.differential import Step
-from suites.support.state_dict_trees import SdPlan, Value
+from suites.support.state_dict_trees import EXTRA, SdPlan, Value, expected_entries
+
+CLAUSES = (
+    "SD-SAVE-ENTRIES",
+    "SD-SAVE-KEYS",
+    "SD-SAVE-ORDER",
+    "SD-SAVE-SHARED",
+    "SD-SAVE-DETACH",
+    "SD-SAVE-KEEP-VARS",
+    "SD-SAVE-PREFIX",
+    "SD-SAVE-EXTRA-STATE",
+    "SD-META-VERSION",
+    "SD-LOAD-COPIES",
+    "SD-LOAD-MISSING",
+    "SD-LOAD-UNEXPECTED",
+    "SD-LOAD-NONSTRICT-REPORTS",
+    "SD-LOAD-STRICT-RAISES",
+    "SD-LOAD-SIZE-MISMATCH",
+    "SD-LOAD-NON-TENSOR",
+    "SD-LOAD-ERROR-MESSAGE",
+    "SD-LOAD-SHARED",
+    "SD-LOAD-ASSIGN-IDENTITY",
+    "SD-LOAD-ASSIGN-REQUIRES-GRAD",
+    "SD-LOAD-EXTRA-STATE",
+    "SD-LOAD-NONE-CHILD-KEYS",
+)
+EXTRA_STATE_CLAUSES = ("SD-SAVE-EXTRA-STATE", "SD-LOAD-EXTRA-STATE")
 
 HELPER_SOURCE = '''\
 import re
@@ -145,17 +179,128 @@ def load_dict_source(var: str, entries: list[tuple[str, Value]]) -> str:
     return f"{var} = OrderedDict([{body}])"
 
 
-def op_steps(plan: SdPlan, op: tuple[Any, ...], index: int) -> tuple[list[Step], list[str]]:
-    """The statements of one operation and the queries to compare after it."""
-    root = root_var(plan)
+Blamed = tuple[str, ...]
+
+
+def op_steps(
+    plan: SdPlan, op: tuple[Any, ...], index: int, root: trees.Node, oracle: Candidate
+) -> tuple[list[tuple[Step, Blamed]], list[tuple[str, Blamed]]]:
+    """The statements of one operation and the queries to compare after it, each with the clauses a
+    departure there blames. ``root`` is the tree built on ``oracle``, for what a load plan holds."""
+    var = root_var(plan)
     if op[0] == "save":
         _, prefix, keep_vars = op
-        return [], [f"sd_view({root}.state_dict(prefix={prefix!r}, keep_vars={keep_vars}))"]
+        entries, metadata = save_clauses(plan, prefix, keep_vars)
+        saved = f"sd_view({var}.state_dict(prefix={prefix!r}, keep_vars={keep_vars}))"
+        # the entries first: a departure of both blames the entries
+        return [], [(f"{saved}[:2]", entries), (f"{saved}[2]", metadata)]
     _, entries, strict, assign, with_metadata = op
-    var = f"R{index}"
-    steps = [Step("load dict", load_dict_source(var, entries))]
+    load = LoadPlan.of(plan, root, entries, oracle)
+    name = f"R{index}"
+    steps = [(Step("load dict", load_dict_source(name, entries)), CLAUSES)]
     if with_metadata:
-        steps.append(Step("metadata", f'{var}._metadata = getattr({root}.state_dict(), "_metadata", None)'))
-    call = f"load_view(lambda: {root}.load_state_dict({var}, strict={strict}, assign={assign}))"
-    steps.append(Step("load_state_dict", call, is_expression=True))
-    return steps, [f"tree_view({root})"]
+        source = f'{name}._metadata = getattr({var}.state_dict(), "_metadata", None)'
+        saved, metadata = save_clauses(plan, "", False)  # the statement takes a state_dict()
+        steps.append((Step("metadata", source), saved + metadata))
+    call = f"load_view(lambda: {var}.load_state_dict({name}, strict={strict}, assign={assign}))"
+    outcome, tree = load_clauses(load, strict, assign)
+    steps.append((Step("load_state_dict", call, is_expression=True), outcome))
+    return steps, [(f"tree_view({var})", tree)]
+
+
+def shares(plan: SdPlan) -> bool:
+    """Whether a module, parameter or buffer is registered more than once, or two parameters are made
+    from one tensor (reachable or not)."""
+    refs = [
+        (e.kind if e.kind in (trees.CHILD, trees.PARAM) else trees.BUFFER, e.ref)
+        for node in plan.tree.nodes
+        for e in node.entries
+        if e.ref is not None
+    ]
+    bases = [p.base for p in plan.tree.params]
+    return len(set(refs)) < len(refs) or len(set(bases)) < len(bases)
+
+
+def save_clauses(plan: SdPlan, prefix: str, keep_vars: bool) -> tuple[Blamed, Blamed]:
+    """What a departure of a state_dict(prefix, keep_vars) of the plan's tree blames: in its entries (the
+    class of the dict, keys, order and values), and in its _metadata."""
+    entries = ["SD-SAVE-ENTRIES", "SD-SAVE-KEYS", "SD-SAVE-ORDER"]
+    entries.append("SD-SAVE-KEEP-VARS" if keep_vars else "SD-SAVE-DETACH")
+    entries += ["SD-SAVE-PREFIX"] if prefix else []
+    entries += ["SD-SAVE-SHARED"] if shares(plan) else []
+    entries += ["SD-SAVE-EXTRA-STATE"] if plan.extra_nodes else []
+    metadata = ["SD-META-VERSION", *(["SD-SAVE-PREFIX"] if prefix else [])]
+    return tuple(entries), tuple(metadata)
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    """What a dict given to load_state_dict holds, measured against the tree's own state_dict."""
+
+    missing: bool  # a key of the tree's state_dict is left out
+    unexpected: bool  # a key names nothing loadable
+    none_child: bool  # a key lies below a child slot holding None
+    size_mismatch: bool  # a tensor of another shape than the tree's at its key
+    non_tensor: bool  # a value that is not a tensor at a parameter's or buffer's key
+    extra_state: bool  # the tree has extra state, or a key names some
+    shared: bool  # the tree holds something under several keys (``shares``)
+
+    @classmethod
+    def of(
+        cls, plan: SdPlan, root: trees.Node, entries: list[tuple[str, Value]], oracle: Candidate
+    ) -> LoadPlan:
+        expected = dict(expected_entries(root))
+        under_none = tuple(
+            trees.join(path, name) + "."
+            for path, node in trees.module_paths(root)
+            for name, kind, obj in node.entries
+            if kind == trees.CHILD and obj is None
+        )
+        given = dict(entries)
+        tensors = [(expected[k], v) for k, v in entries if k in expected and not k.endswith(EXTRA)]
+        unknown = [k for k in given if k not in expected]
+        return cls(
+            missing=any(k not in given for k in expected),
+            unexpected=any(not k.startswith(under_none) for k in unknown),
+            none_child=any(k.startswith(under_none) for k in unknown),
+            size_mismatch=any(
+                v.shape is not None and tuple(v.shape) != tuple(oracle.shape(t)) for t, v in tensors
+            ),
+            non_tensor=any(v.shape is None for _, v in tensors),
+            extra_state=bool(plan.extra_nodes) or any(k.endswith(EXTRA) for k in given),
+            shared=shares(plan),
+        )
+
+
+def load_clauses(load: LoadPlan, strict: bool, assign: bool) -> tuple[Blamed, Blamed]:
+    """What a departure of a load blames: in what load_state_dict returns or raises, and in the tree
+    after it (compared only after a load that returns, so without size or value errors)."""
+    writes = ["SD-LOAD-ASSIGN-IDENTITY", "SD-LOAD-ASSIGN-REQUIRES-GRAD"] if assign else ["SD-LOAD-COPIES"]
+    mismatched = load.missing or load.unexpected
+    extra = ["SD-LOAD-EXTRA-STATE"] if load.extra_state else []
+    none_child = ["SD-LOAD-NONE-CHILD-KEYS"] if load.none_child else []
+    outcome = [
+        "SD-LOAD-MISSING",
+        "SD-LOAD-UNEXPECTED",
+        *writes,
+        "SD-LOAD-STRICT-RAISES" if strict else "SD-LOAD-NONSTRICT-REPORTS",
+        *(["SD-LOAD-SIZE-MISMATCH"] if load.size_mismatch else []),
+        *(["SD-LOAD-NON-TENSOR"] if load.non_tensor else []),
+        *(
+            ["SD-LOAD-ERROR-MESSAGE"]
+            if (strict and mismatched) or load.size_mismatch or load.non_tensor
+            else []
+        ),
+        *none_child,
+        *extra,
+    ]
+    tree = [
+        *writes,
+        *(["SD-LOAD-MISSING"] if load.missing else []),
+        *(["SD-LOAD-UNEXPECTED"] if load.unexpected else []),  # an unexpected key loads nothing
+        *(["SD-LOAD-NONSTRICT-REPORTS"] if not strict and mismatched else []),
+        *(["SD-LOAD-SHARED"] if load.shared else []),
+        *none_child,
+        *extra,
+    ]
+    return tuple(outcome), tuple(tree)
