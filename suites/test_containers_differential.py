@@ -626,8 +626,21 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: Any,
             kind = self.kind[var]
             last = self.blame.get(var, CLAUSES[kind])
             for q in queries(var, kind, with_state_dict, names_of):
-                clauses = merge_clauses(kind, last, OP_CLAUSES[kind].get(q.key, ()))
+                own = OP_CLAUSES[kind].get(q.key, ())
+                clauses = merge_clauses(kind, last, own)
+                if own and self._refused(q.expression):
+                    clauses = merge_clauses(kind, own)  # the observation itself is refused (a missing method)
                 self.run.compare(f"{var}.{q.key}", q.expression, clauses)
+
+        def _refused(self, expression: str) -> bool:
+            """Whether the candidate raises on a query the oracle answers."""
+
+            def raises(seen: Any) -> bool:
+                return isinstance(seen, tuple) and seen[:1] == ("raises",)
+
+            return raises(self.run.cand_side.query(expression)) and not raises(
+                self.run.oracle_side.query(expression)
+            )
 
         @invariant()
         def touched_containers_agree(self) -> None:
