@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.base import Candidate
+from suites.support.apply_blame import outcome_clauses, slot_clauses
 from suites.support.apply_calls import CPU_CALLS, Call, available, calls
 from suites.support.apply_trees import build, outcome, plans_for, snapshot
 
@@ -51,32 +52,52 @@ OPTIONAL_CLAUSES = (
 OPTIONAL_FORMS = frozenset({"meta_device", "to_empty"})
 
 
-def run_on(candidate: Candidate, plan: Any, call: Call, overwrite: bool, swap: bool) -> tuple[Any, Any]:
+def run_on(
+    candidate: Candidate, plan: Any, call: Call, overwrite: bool, swap: bool, leaf: bool
+) -> tuple[Any, Any]:
     built = build(candidate, plan)
     with candidate.conversion_switches(overwrite, swap):
         result = outcome(lambda: call.run(built.root, candidate), built.root)
-    return result, snapshot(candidate, built, values=call.values)
+    return result, snapshot(candidate, built, values=call.values, leaf=leaf)
 
 
 def _compare(
     cand: Candidate,
     oracle_cand: Candidate,
     failure_context: Any,
+    named: tuple[str, ...],
     plan: Any,
     call: Call,
     switches: tuple[bool, bool],
 ) -> None:
+    """Fail on the first departure, blaming the clauses of what departs among ``named`` (all of them
+    when none is)."""
     overwrite, swap = switches
-    got = run_on(cand, plan, call, overwrite, swap)
-    want = run_on(oracle_cand, plan, call, overwrite, swap)
-    failure_context.record(plan=repr(plan), call=call.label, overwrite=overwrite, swap=swap)
-    assert got[0] == want[0], (
-        f"{call.label} (overwrite={overwrite}, swap={swap}): outcome {got[0]} != oracle {want[0]}"
-    )
-    for g, w in zip(got[1], want[1], strict=True):
-        assert g == w, (
-            f"{call.label} (overwrite={overwrite}, swap={swap}): slot {g[0]}: {g[1:]} != oracle {w[1:]}"
+    leaf = "autograd" not in cand.lacks  # the leaf flag is compared only where the candidate has one
+    got = run_on(cand, plan, call, overwrite, swap, leaf)
+    want = run_on(oracle_cand, plan, call, overwrite, swap, leaf)
+    label = f"{call.label} (overwrite={overwrite}, swap={swap})"
+
+    def fail(blamed: tuple[str, ...], message: str) -> None:
+        clauses = [c for c in named if c in blamed] or list(named)
+        failure_context.record(
+            clauses=clauses, where=message, plan=repr(plan), call=call.label, overwrite=overwrite, swap=swap
         )
+        raise AssertionError(f"clauses: {', '.join(clauses)}\n{message}")
+
+    if got[0] != want[0]:
+        fail(outcome_clauses(call.label), f"{label}: outcome {got[0]} != oracle {want[0]}")
+    for g, w in zip(got[1], want[1], strict=True):
+        if g != w:
+            fail(
+                slot_clauses(call.label, overwrite, swap, g, w),
+                f"{label}: slot {g[0]}: {g[1:]} != oracle {w[1:]}",
+            )
+
+
+def _named(cand: Candidate, clauses: tuple[str, ...]) -> tuple[str, ...]:
+    """The test's clauses for this candidate (APPLY-GRAD-CONVERTED only where trees carry grads)."""
+    return clauses + (() if "autograd" in cand.lacks else ("APPLY-GRAD-CONVERTED",))
 
 
 @pytest.mark.clause(*CORE_CLAUSES)
@@ -90,7 +111,7 @@ def test_conversions_agree_with_oracle(
     plan = data.draw(plans_for(cand), label="plan")
     core = [c for c in available(cand, CPU_CALLS) if not c.needs & OPTIONAL_FORMS]
     call = data.draw(st.sampled_from(core), label="call")
-    _compare(cand, oracle_cand, failure_context, plan, call, (False, False))
+    _compare(cand, oracle_cand, failure_context, _named(cand, CORE_CLAUSES), plan, call, (False, False))
 
 
 @pytest.mark.clause(*CORE_CLAUSES, *OPTIONAL_CLAUSES)
@@ -104,4 +125,5 @@ def test_meta_and_switched_conversions_agree_with_oracle(
     plan = data.draw(plans_for(cand), label="plan")
     call = data.draw(calls(cand), label="call")
     switches = (data.draw(st.booleans(), label="overwrite"), data.draw(st.booleans(), label="swap"))
-    _compare(cand, oracle_cand, failure_context, plan, call, switches)
+    named = _named(cand, CORE_CLAUSES + OPTIONAL_CLAUSES)
+    _compare(cand, oracle_cand, failure_context, named, plan, call, switches)

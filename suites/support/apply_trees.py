@@ -280,8 +280,10 @@ def same_values(a: np.ndarray, b: np.ndarray) -> bool:
     return a.shape == b.shape and bool(np.array_equal(a, b))
 
 
-def describe(cand: Candidate, t: Any, *, values: bool = True) -> dict[str, Any]:
-    """Dtype, device, shape, class, requires_grad, leaf and (unless meta or not asked) values."""
+def describe(cand: Candidate, t: Any, *, values: bool = True, leaf: bool | None = None) -> dict[str, Any]:
+    """Dtype, device, shape, class, requires_grad, leaf (where the candidate has autograd, or as ``leaf``
+    says: a differential leaves it out on both sides for a candidate without) and (unless meta or not
+    asked) values."""
     if t is None:
         return {"value": None}
     out: dict[str, Any] = {
@@ -291,14 +293,16 @@ def describe(cand: Candidate, t: Any, *, values: bool = True) -> dict[str, Any]:
         "parameter": isinstance(t, cand.nn.Parameter),
         "requires_grad": cand.requires_grad(t),
     }
-    if "autograd" not in cand.lacks:
+    if leaf if leaf is not None else "autograd" not in cand.lacks:
         out["leaf"] = cand.is_leaf(t)
     if values and out["device"] != "meta":
         out["values"] = plain_values(cand, t).tolist()
     return out
 
 
-def snapshot(cand: Candidate, built: Built, *, values: bool = True) -> list[tuple[Any, ...]]:
+def snapshot(
+    cand: Candidate, built: Built, *, values: bool = True, leaf: bool | None = None
+) -> list[tuple[Any, ...]]:
     """Per slot: path, kind, description, identity among the originals, grad description and identity.
 
     Sharing after the call is recorded as the index of the first slot holding the same object (for
@@ -312,7 +316,7 @@ def snapshot(cand: Candidate, built: Built, *, values: bool = True) -> list[tupl
         if kind == "child":
             rows.append((path, kind, None))
             continue
-        desc = describe(cand, value, values=values)
+        desc = describe(cand, value, values=values, leaf=leaf)
         first = -1
         if value is not None:
             found = index_of(cand, value, seen)
@@ -325,7 +329,7 @@ def snapshot(cand: Candidate, built: Built, *, values: bool = True) -> list[tupl
         if kind == "param" and value is not None:
             grad = grad_of(cand, value)
             row += (
-                describe(cand, grad, values=values),
+                describe(cand, grad, values=values, leaf=leaf),
                 _identity(cand, grad, grads) if grad is not None else None,
             )
         rows.append(row)
