@@ -107,6 +107,17 @@ def test_a_failure_blames_only_the_clauses_its_details_name() -> None:
     assert report.partial
 
 
+def test_an_untested_clause_whose_requirement_the_candidate_lacks_is_not_applicable() -> None:
+    """A clause no test named for this candidate (a clause_when_capable mark dropped it) is not applicable
+    where the run header lists one of its requirements as lacking, and untested otherwise."""
+    lacking = build_report({"candidate_lacks": ["cuda"]}, {"kind": "end"}, [], DEMO_SPEC)
+    having = build_report({"candidate_lacks": []}, {"kind": "end"}, [], DEMO_SPEC)
+    assert lacking.by_id()["D-NA"].verdict == "not_applicable", lacking.by_id()["D-NA"]
+    assert "lacks cuda" in lacking.by_id()["D-NA"].reason
+    assert having.by_id()["D-NA"].verdict == "untested"
+    assert lacking.by_id()["D-UNTESTED"].verdict == "untested"  # requires nothing
+
+
 def test_synthetic_failure_text_is_escaped() -> None:
     details = {"clauses": ["D-ROOT"], "program": [f"m.x = {XSS!r}"], "oracle": XSS, "candidate": [XSS],
                "reproducer": f"raise ValueError({XSS!r})"}  # fmt: skip
@@ -244,7 +255,7 @@ def test_readme_quotes_the_published_headline_table() -> None:
 
 # Where the findings of each published candidate are written; torch and its wrappers share FINDINGS.md.
 FINDINGS_FILES = {
-    "paddle": "paddle-findings*.md",
+    "paddle": "paddle-findings.md",
     "mindspore": "mindspore-findings.md",
     "jittor": "jittor-findings.md",
 }
