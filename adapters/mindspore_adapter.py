@@ -539,6 +539,7 @@ class MindSporeCandidate(Candidate):
 MINDSPORE_LACKS = frozenset({
     "buffer_class",  # no public Buffer class (mindspore.common.parameter._Buffer is private, not exported)
     "set_submodule",  # Cell has get_sub_cell but nothing that replaces a sub cell by path
+    "remove_duplicate",  # parameters_and_names / cells_and_names take none (only named_buffers has it)
     "autograd",  # no .grad / grad_fn / backward() on tensors: gradients come from mindspore.grad functions
     "init_generator",  # the initializers of mindspore.common.initializer draw from the global seed only
     "torch_save",  # state dicts hold mindspore tensors, which torch.save cannot write

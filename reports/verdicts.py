@@ -140,6 +140,11 @@ def build_report(
         reason = ""
         if verdict in ("skipped", "not_applicable"):
             reason = next((str(i.get("failure") or "") for i in its if _item_verdict(i, cid) == verdict), "")
+        lacking = sorted(set(spec.clauses[cid].requires) & set(header.get("candidate_lacks") or ()))
+        if verdict == "untested" and lacking:
+            # no test named it for this candidate (a clause_when_capable mark dropped it): the candidate
+            # declared what it requires lacking
+            verdict, reason = "not_applicable", f"candidate lacks {', '.join(lacking)}"
         raw[cid] = (verdict, reason)
     plain = {cid: v for cid, (v, _) in raw.items()}
     clauses = []

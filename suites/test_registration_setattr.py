@@ -32,6 +32,7 @@ from suites.support.naming import (
     new_parameter,
     new_tensor,
     occupy,
+    occupy_by_chance,
     persistence_flags,
     registered,
     reserved_names,
@@ -622,7 +623,7 @@ def test_reading_a_missing_name_raises_attribute_error(nn: Any, cand: Any, data:
         label="kinds",
     )
     for name, kind in zip(present, kinds, strict=True):
-        occupy(nn, cand, module, name, kind)
+        occupy_by_chance(nn, cand, module, name, kind)
     missing = data.draw(
         st.one_of(valid_names(reserved_names(module) | set(present)), dotted_names()), label="missing"
     )

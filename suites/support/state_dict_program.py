@@ -72,10 +72,10 @@ class Extra(nn.Module):
 def value_view(v):
     """A tensor as plain data. Its class is "Parameter" when it is nn.Parameter's, whatever that class is
     called, and its dtype without the framework's prefix ("torch.float32" and "paddle.float32" are both
-    "float32")."""
+    "float32", MindSpore's "Float32" too)."""
     if hasattr(v, "shape") and hasattr(v, "dtype"):
         kind = "Parameter" if type(v) is nn.Parameter else type(v).__name__
-        dtype = str(v.dtype).rpartition(".")[2]
+        dtype = str(v.dtype).rpartition(".")[2].lower()  # MindSpore spells it "Float32"
         return [tok(v), kind, list(v.shape), dtype, v.tolist(), bool(v.requires_grad)]
     return ["object", repr(v)]
 
@@ -190,18 +190,23 @@ def op_steps(
     var = root_var(plan)
     if op[0] == "save":
         _, prefix, keep_vars = op
-        entries, metadata = save_clauses(plan, prefix, keep_vars)
+        structure, values, detach, metadata = save_clauses(plan, prefix, keep_vars)
         saved = f"sd_view({var}.state_dict(prefix={prefix!r}, keep_vars={keep_vars}))"
-        # the entries first: a departure of both blames the entries
-        return [], [(f"{saved}[:2]", entries), (f"{saved}[2]", metadata)]
+        # value_view: [token, class, shape, dtype, values, requires_grad], or ["object", repr] (extra state)
+        keys = f"(lambda s: [s[0], [k for k, _ in s[1]]])({saved})"
+        data = f"(lambda s: [[k, v if v[0] == 'object' else v[2:5]] for k, v in s[1]])({saved})"
+        kept = f"(lambda s: [[k, v[:2] + v[5:]] for k, v in s[1] if v[0] != 'object'])({saved})"
+        # the dict and its keys first, then the values, what they are (detached or the registered
+        # objects), and the metadata: a departure is blamed on the first part that shows it
+        return [], [(keys, structure), (data, values), (kept, detach), (f"{saved}[2]", metadata)]
     _, entries, strict, assign, with_metadata = op
     load = LoadPlan.of(plan, root, entries, oracle)
     name = f"R{index}"
     steps = [(Step("load dict", load_dict_source(name, entries)), CLAUSES)]
     if with_metadata:
         source = f'{name}._metadata = getattr({var}.state_dict(), "_metadata", None)'
-        saved, metadata = save_clauses(plan, "", False)  # the statement takes a state_dict()
-        steps.append((Step("metadata", source), saved + metadata))
+        *saved, metadata = save_clauses(plan, "", False)  # the statement takes a state_dict()
+        steps.append((Step("metadata", source), tuple(c for part in saved for c in part) + metadata))
     call = f"load_view(lambda: {var}.load_state_dict({name}, strict={strict}, assign={assign}))"
     outcome, tree = load_clauses(load, strict, assign)
     steps.append((Step("load_state_dict", call, is_expression=True), outcome))
@@ -221,16 +226,18 @@ def shares(plan: SdPlan) -> bool:
     return len(set(refs)) < len(refs) or len(set(bases)) < len(bases)
 
 
-def save_clauses(plan: SdPlan, prefix: str, keep_vars: bool) -> tuple[Blamed, Blamed]:
-    """What a departure of a state_dict(prefix, keep_vars) of the plan's tree blames: in its entries (the
-    class of the dict, keys, order and values), and in its _metadata."""
-    entries = ["SD-SAVE-ENTRIES", "SD-SAVE-KEYS", "SD-SAVE-ORDER"]
-    entries.append("SD-SAVE-KEEP-VARS" if keep_vars else "SD-SAVE-DETACH")
-    entries += ["SD-SAVE-PREFIX"] if prefix else []
-    entries += ["SD-SAVE-SHARED"] if shares(plan) else []
-    entries += ["SD-SAVE-EXTRA-STATE"] if plan.extra_nodes else []
+def save_clauses(plan: SdPlan, prefix: str, keep_vars: bool) -> tuple[Blamed, Blamed, Blamed, Blamed]:
+    """What a departure of a state_dict(prefix, keep_vars) of the plan's tree blames: in the dict's class
+    and keys (which entries, named how, in what order), in the values' shapes, dtypes and numbers, in what
+    the values are (detached tensors, or with keep_vars the registered objects), and in its _metadata."""
+    shared = ["SD-SAVE-SHARED"] if shares(plan) else []
+    extra = ["SD-SAVE-EXTRA-STATE"] if plan.extra_nodes else []
+    structure = ["SD-SAVE-ENTRIES", "SD-SAVE-KEYS", "SD-SAVE-ORDER", *shared, *extra]
+    structure += ["SD-SAVE-PREFIX"] if prefix else []
+    values = ["SD-SAVE-ENTRIES", *shared, *extra]
+    detach = ["SD-SAVE-KEEP-VARS" if keep_vars else "SD-SAVE-DETACH"]
     metadata = ["SD-META-VERSION", *(["SD-SAVE-PREFIX"] if prefix else [])]
-    return tuple(entries), tuple(metadata)
+    return tuple(structure), tuple(values), tuple(detach), tuple(metadata)
 
 
 @dataclass(frozen=True)
