@@ -68,6 +68,16 @@ def tensor_source(values: np.ndarray) -> str:
 
 
 _REQUIRES = {cid: clause.requires for cid, clause in load_spec().clauses.items()}
+# what a module just made shows of itself, before any step changed it
+NEW_MODULE_CLAUSES = ("REG-TRAIN-DEFAULT",)
+
+
+def _made_by(step: Step) -> str | None:
+    """The variable a step makes a new object for (``X = track('X', ...)``), if it is such a step."""
+    found = re.match(r"(\w+) = track\(", step.source) if step.kind == "create" else None
+    return found.group(1) if found else None
+
+
 UNGATED_CLAUSES = sorted(c for c in all_clauses() if not _REQUIRES[c])
 GATED_CLAUSES = sorted(c for c in all_clauses() if _REQUIRES[c])
 
@@ -244,10 +254,15 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
 
         # --- observation -----------------------------------------------------------------------
 
-        def _observe(self, module_vars: list[str], param_vars: list[str]) -> None:
+        def _observe(self, module_vars: list[str], param_vars: list[str], made: str | None = None) -> None:
+            """Compare the queries of these objects. On the module the step just made (``made``) only the
+            defaults of a new module can depart: a query blames those of its clauses when it has any."""
             for var in module_vars:
                 for q in queries_for_module:
-                    self.run.compare(q.key.format(var=var), q.expression.format(var=var), q.clauses)
+                    clauses = tuple(c for c in q.clauses if c in NEW_MODULE_CLAUSES) if var == made else ()
+                    self.run.compare(
+                        q.key.format(var=var), q.expression.format(var=var), clauses or q.clauses
+                    )
             for var in param_vars:
                 for q in queries_for_param:
                     self.run.compare(q.key.format(var=var), q.expression.format(var=var), q.clauses)
@@ -263,6 +278,7 @@ def build_machine(candidate: Candidate, oracle: Candidate, failure_context: obje
             self._observe(
                 [v for v in self.module_vars if v in named],
                 params or [v for v in self.param_shapes if v in named],
+                made=_made_by(step),
             )
 
         def teardown(self) -> None:
