@@ -194,11 +194,15 @@ def test_positional_arguments_warn_and_work(
     used_keep = keep_vars if count > 2 else False
     expected = [used_prefix + k for k in expected_keys(tree.root)]
     assert list(result) == expected, f"positional state_dict keys {list(result)}, expected {expected}"
+    # the same result as by keyword: each value is the registered object exactly when it is so by keyword
+    # (what keep_vars gives is SD-SAVE-DETACH's and SD-SAVE-KEEP-VARS's to judge)
+    by_keyword = cand.prepare(tree.root.module).state_dict(prefix=used_prefix, keep_vars=used_keep)
     for key, obj in expected_entries(tree.root):
         if cand.is_tensor(obj):
             same = result[used_prefix + key] is obj
-            assert same == used_keep, (
-                f"positional keep_vars={used_keep}: value of {key!r} is the registered object: {same}"
+            assert same == (by_keyword[used_prefix + key] is obj), (
+                f"positional keep_vars={used_keep}: value of {key!r} is the registered object: {same}, "
+                f"by keyword: {not same}"
             )
 
 
