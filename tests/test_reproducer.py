@@ -11,7 +11,7 @@ from mutants.catalog import candidate
 from nnconform.results import read_results
 from tests.helpers import run_pytest, tail
 
-MUTANT = "reg-named-modules-always-dedup"
+MUTANT = "reg-named-modules-drops-parent-prefix"  # one the differential finds under every profile
 
 
 def test_reproducer_fails_on_the_mutant_and_passes_on_torch(tmp_path: Path) -> None:
