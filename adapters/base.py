@@ -7,7 +7,7 @@ repairs a behaviour: a deviation must surface as a failing clause, not be hidden
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -29,6 +29,19 @@ class Namespace(SimpleNamespace):
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self))
+
+
+def slot_rows(
+    params: Mapping[str, Any],
+    buffers: Mapping[str, Any],
+    non_persistent: Container[str],
+    children: Mapping[str, Any],
+) -> list[tuple[str, str, Any]]:
+    """``Candidate.own_slots`` rows from a module's own tables (parameters, buffers, children)."""
+    out: list[tuple[str, str, Any]] = [(n, "param", p) for n, p in params.items()]
+    out += [(n, "buffer-np" if n in non_persistent else "buffer", b) for n, b in buffers.items()]
+    out += [(n, "child", c) for n, c in children.items()]
+    return out
 
 
 @dataclass(repr=False)
@@ -254,12 +267,8 @@ class Candidate:
         """The slots ``module`` itself registered, in registration order, slots holding None included:
         ``(name, kind, value)`` with kind ``param``, ``buffer`` (persistent), ``buffer-np``
         (non-persistent) or ``child``; parameters first, then buffers, then children."""
-        out: list[tuple[str, str, Any]] = [(n, "param", p) for n, p in module._parameters.items()]
-        non_persistent = module._non_persistent_buffers_set
-        for name, b in module._buffers.items():
-            out.append((name, "buffer-np" if name in non_persistent else "buffer", b))
-        out += [(n, "child", c) for n, c in module._modules.items()]
-        return out
+        m = module
+        return slot_rows(m._parameters, m._buffers, m._non_persistent_buffers_set, m._modules)
 
     @contextlib.contextmanager
     def conversion_switches(self, overwrite: bool, swap: bool) -> Iterator[None]:

@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from adapters.base import Candidate
+from adapters.base import Candidate, slot_rows
 
 # The start of every reproducer: binds ``nn`` and ``tensor`` for MindSpore. Run it in .venv-mindspore from
 # the nnconform checkout (the translated names live in this adapter).
@@ -509,12 +509,7 @@ class MindSporeCandidate(Candidate):
         raise NotImplementedError("MindSpore tensors have no .grad (capability autograd)")
 
     def own_slots(self, module: Any) -> list[tuple[str, str, Any]]:
-        out: list[tuple[str, str, Any]] = [(n, "param", p) for n, p in module._params.items()]
-        non_persistent = module._non_persistent_buffers_set
-        for name, b in module._buffers.items():
-            out.append((name, "buffer-np" if name in non_persistent else "buffer", b))
-        out += [(n, "child", c) for n, c in module._cells.items()]
-        return out
+        return slot_rows(module._params, module._buffers, module._non_persistent_buffers_set, module._cells)
 
     @contextlib.contextmanager
     def conversion_switches(self, overwrite: bool, swap: bool) -> Iterator[None]:
